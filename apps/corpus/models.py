@@ -1,0 +1,123 @@
+"""Corpus: datasets, images with their captions and licences, and their embeddings."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from pgvector.django import VectorField
+
+from apps.corpus.licences import COMMERCIAL_USE, LICENCES, OPEN
+from apps.corpus.modality import MODALITIES
+
+
+class Dataset(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    url = models.URLField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Image(models.Model):
+    """One corpus entry: an image (or, until its file is found, only its metadata) and its caption."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="images")
+    external_id = models.CharField(max_length=200)  # e.g. ROCO_00020
+    split = models.CharField(max_length=20, blank=True)
+    category = models.CharField(max_length=40, blank=True)
+
+    file = models.FileField(upload_to="images/", max_length=300, blank=True)
+    thumbnail = models.FileField(upload_to="thumbs/", max_length=300, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    format = models.CharField(max_length=10, blank=True)  # PNG / JPEG as stored
+    sha256 = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    image_name = models.CharField(max_length=300, blank=True)  # file name the source lists
+
+    caption = models.TextField()
+    keywords = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    cuis = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    semtypes = models.JSONField(default=list, blank=True)  # [[code, name], ...]
+    modality = models.CharField(max_length=20, choices=list(MODALITIES.items()), default="other")
+
+    licence_raw = models.CharField(max_length=200, blank=True)
+    licence = models.CharField(max_length=20, choices=list(LICENCES.items()), default="none")
+    attribution = models.TextField(blank=True)
+    pmc_id = models.CharField(max_length=20, blank=True)
+    article_url = models.URLField(max_length=500, blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+
+    is_synthetic = models.BooleanField(default=False)
+
+    search_vector = models.GeneratedField(
+        expression=SearchVector("caption", config="english"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "external_id"], name="image_unique_per_dataset"),
+        ]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="image_search_vector_gin"),
+            models.Index(fields=["modality"], name="image_modality_idx"),
+            models.Index(fields=["licence"], name="image_licence_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def has_file(self) -> bool:
+        return bool(self.file)
+
+    @property
+    def is_openly_licensed(self) -> bool:
+        return self.licence in OPEN
+
+    @property
+    def allows_commercial_use(self) -> bool:
+        return self.licence in COMMERCIAL_USE
+
+
+class EmbeddingSpace(models.Model):
+    """A model plus what it embeds (the image pixels or the caption text)."""
+
+    IMAGE = "image"
+    CAPTION = "caption"
+
+    name = models.SlugField(max_length=64, unique=True)  # "clip", "caption"
+    model = models.CharField(max_length=500)
+    target = models.CharField(max_length=10, choices=[(IMAGE, "image"), (CAPTION, "caption")])
+    dim = models.PositiveIntegerField()
+    indexed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.model}, {self.target}, {self.dim}-d)"
+
+    @property
+    def index_name(self) -> str:
+        return f"corpus_embedding_hnsw_{self.pk}"
+
+
+class Embedding(models.Model):
+    """One vector per (image, space). Dimensions differ per space; each space has its own partial index."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="embeddings")
+    space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="embeddings")
+    vector = VectorField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["space", "image"], name="embedding_unique_per_space"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.image_id} in space {self.space_id}"

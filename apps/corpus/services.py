@@ -1,0 +1,236 @@
+"""Writes to the corpus: importing entries (with their images) in committed batches."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from apps.corpus import imaging
+from apps.corpus.licences import normalize_licence
+from apps.corpus.modality import derive_modality
+from apps.corpus.models import Dataset, Image
+from apps.corpus.records import EntryRecord, ParseProblem
+
+logger = logging.getLogger(__name__)
+
+# Fields copied from a record onto an Image row; a re-import updates a row only when one of them changed.
+_METADATA_FIELDS = (
+    "split",
+    "category",
+    "caption",
+    "keywords",
+    "cuis",
+    "semtypes",
+    "modality",
+    "licence_raw",
+    "licence",
+    "attribution",
+    "pmc_id",
+    "article_url",
+    "source_url",
+    "image_name",
+)
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    updated: int = 0
+    skipped: int = 0  # already stored and unchanged, or a duplicate image
+    failed: int = 0
+    metadata_only: list[str] = field(default_factory=list)  # external ids stored without an image file
+    problems: list[ParseProblem] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"imported {self.imported}, updated {self.updated}, skipped {self.skipped}, failed {self.failed}",
+        ]
+        if self.metadata_only:
+            shown = ", ".join(self.metadata_only[:10])
+            more = f" and {len(self.metadata_only) - 10} more" if len(self.metadata_only) > 10 else ""
+            out.append(f"{len(self.metadata_only)} metadata-only (image file not found): {shown}{more}")
+        for problem in self.problems:
+            out.append(f"problem: {problem}")
+        return out
+
+
+@dataclass
+class _PreparedImage:
+    data: bytes
+    extension: str
+    format: str
+    width: int
+    height: int
+    sha256: str
+    thumbnail: bytes
+
+
+def dataset_get_or_create(*, slug: str, name: str, description: str = "", url: str = "") -> Dataset:
+    dataset, _ = Dataset.objects.get_or_create(
+        slug=slug, defaults={"name": name, "description": description, "url": url}
+    )
+    return dataset
+
+
+def import_records(
+    *,
+    dataset: Dataset,
+    records: Iterable[EntryRecord],
+    batch_size: int = 200,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Store records as Image rows, one committed transaction per batch.
+
+    Re-running with the same records changes nothing; an interrupted run leaves only whole
+    batches behind, and the next run completes it. An unreadable image is reported and that
+    entry skipped; an absent image file makes a metadata-only entry that a later run completes.
+    """
+    summary = ImportSummary()
+    for batch in _batches(iter(records), batch_size):
+        _import_batch(dataset=dataset, batch=batch, summary=summary)
+        if on_progress:
+            on_progress(len(batch))
+    return summary
+
+
+def _batches(items: Iterator[EntryRecord], size: int) -> Iterator[list[EntryRecord]]:
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+def _import_batch(*, dataset: Dataset, batch: list[EntryRecord], summary: ImportSummary) -> None:
+    existing = {
+        image.external_id: image
+        for image in Image.objects.filter(dataset=dataset, external_id__in=[r.external_id for r in batch])
+    }
+    with transaction.atomic():
+        for record in batch:
+            stored = existing.get(record.external_id)
+            try:
+                prepared = None if stored and stored.file else _prepare_image(record)
+            except imaging.ImageError as exc:
+                summary.failed += 1
+                where = str(record.image_path) if record.image_path else record.external_id
+                summary.problems.append(ParseProblem(file=where, line=0, reason=f"unreadable image: {exc}"))
+                continue
+            if prepared:
+                duplicate = Image.objects.filter(sha256=prepared.sha256).exclude(
+                    pk=getattr(stored, "pk", None)
+                )
+                if owner := duplicate.values_list("external_id", flat=True).first():
+                    summary.skipped += 1
+                    summary.problems.append(
+                        ParseProblem(
+                            file=record.external_id, line=0, reason=f"same image as {owner} already stored"
+                        )
+                    )
+                    continue
+            values = _metadata(record)
+            if stored is None:
+                image = Image(dataset=dataset, external_id=record.external_id, **values)
+                _attach(image, prepared)
+                image.save()
+                existing[record.external_id] = image
+                summary.imported += 1
+            else:
+                changed = [name for name, value in values.items() if getattr(stored, name) != value]
+                for name in changed:
+                    setattr(stored, name, values[name])
+                if prepared:
+                    _attach(stored, prepared)
+                    changed += ["file", "thumbnail", "width", "height", "format", "sha256"]
+                if changed:
+                    stored.save(update_fields=[*changed, "updated_at"])
+                    summary.updated += 1
+                else:
+                    summary.skipped += 1
+                image = stored
+            if not image.file:
+                summary.metadata_only.append(record.external_id)
+
+
+def _metadata(record: EntryRecord) -> dict[str, object]:
+    keywords = [k for k in record.keywords if k]
+    values: dict[str, object] = {
+        "split": record.split,
+        "category": record.category,
+        "caption": record.caption.strip(),
+        "keywords": keywords,
+        "cuis": list(record.cuis),
+        "semtypes": [list(pair) for pair in record.semtypes],
+        "modality": record.modality or derive_modality(record.caption, keywords, list(record.semtypes)),
+        "licence_raw": record.licence_raw,
+        "licence": normalize_licence(record.licence_raw),
+        "attribution": record.attribution,
+        "pmc_id": record.pmc_id,
+        "article_url": record.article_url,
+        "source_url": record.source_url,
+        "image_name": record.image_name,
+    }
+    assert set(values) == set(_METADATA_FIELDS)
+    return values
+
+
+def _prepare_image(record: EntryRecord) -> _PreparedImage | None:
+    """Read and check the record's image; None when the entry has no image file (yet)."""
+    if record.render is not None:
+        picture = record.render()
+        data, extension, fmt = _encode_png(picture), "png", "PNG"
+    elif record.image_path is not None and record.image_path.is_file():
+        picture = imaging.open_image(record.image_path)
+        raw = record.image_path.read_bytes()
+        # JPEG and PNG are stored byte for byte; anything else (DICOM) as the PNG rendered from it.
+        if raw[:3] == b"\xff\xd8\xff":
+            data, extension, fmt = raw, "jpg", "JPEG"
+        elif raw[:8] == b"\x89PNG\r\n\x1a\n":
+            data, extension, fmt = raw, "png", "PNG"
+        else:
+            data, extension, fmt = _encode_png(picture), "png", "PNG"
+    else:
+        return None
+    thumb = io.BytesIO()
+    imaging.make_thumbnail(picture).convert("RGB").save(thumb, format="JPEG", quality=85)
+    return _PreparedImage(
+        data=data,
+        extension=extension,
+        format=fmt,
+        width=picture.width,
+        height=picture.height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        thumbnail=thumb.getvalue(),
+    )
+
+
+def _encode_png(picture) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _attach(image: Image, prepared: _PreparedImage | None) -> None:
+    """Point the row at its files, named by content hash so a re-run rewrites nothing."""
+    if prepared is None:
+        return
+    sha = prepared.sha256
+    image.file.name = _store(f"images/{sha[:2]}/{sha}.{prepared.extension}", prepared.data)
+    image.thumbnail.name = _store(f"thumbs/{sha[:2]}/{sha}.jpg", prepared.thumbnail)
+    image.width, image.height, image.format, image.sha256 = (
+        prepared.width,
+        prepared.height,
+        prepared.format,
+        sha,
+    )
+
+
+def _store(name: str, data: bytes) -> str:
+    if default_storage.exists(name):
+        return name
+    return default_storage.save(name, ContentFile(data))

@@ -1,0 +1,142 @@
+"""Search latency on the real ROCO validation/radiology metadata (8,180 captions), per channel.
+
+Runs in its own database (`mirage_bench`) on the embedded server, so the dev data is untouched.
+Prints a table of median / p90 milliseconds over repeated queries:
+  - query encoding, first time vs repeated (the per-process query cache),
+  - the caption-space nearest-neighbour query through the HNSW index vs an exact scan,
+  - full-text search, and the whole fused `image_search`.
+
+    .venv/bin/python bench/search_latency.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ROCO = ROOT.parent / "shared" / "data" / "roco-validation-radiology"
+QUERIES = [
+    "chest x-ray with pneumothorax",
+    "axial ct of the abdomen showing a liver mass",
+    "mri of the brain with a ring enhancing lesion",
+    "ultrasound of the thyroid nodule",
+    "coronary angiography stenosis",
+    "fracture of the femur on radiograph",
+    "pet ct showing metastases",
+    "pulmonary embolism ct angiography",
+    "kidney stone on ct",
+    "sagittal t2 mri of the lumbar spine",
+]
+
+
+def ms(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples) * 1000, samples[int(0.9 * (len(samples) - 1))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mirage_site.settings")
+    os.environ["MIRAGE_DB_NAME"] = "mirage_bench"
+    import psycopg
+
+    from mirage_site.embedded_db import start_embedded_postgres
+
+    conn = start_embedded_postgres(ROOT / "var" / "pgdata")
+    with psycopg.connect(
+        host=conn["HOST"], port=conn["PORT"], user="postgres", dbname="postgres", autocommit=True
+    ) as c:
+        if not c.execute("SELECT 1 FROM pg_database WHERE datname = 'mirage_bench'").fetchone():
+            c.execute("CREATE DATABASE mirage_bench")
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from apps.corpus.embeddings import vector_literal
+    from apps.corpus.models import EmbeddingSpace
+    from apps.corpus.spaces import CAPTION, configured_spaces
+    from apps.ml.encoders import load_encoder
+    from apps.search.selectors import full_text_images, image_search, nearest_images
+
+    quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+    call_command("migrate", verbosity=0, **quiet)
+    t0 = time.perf_counter()
+    call_command("import_roco", str(ROCO), **quiet)
+    t_import = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    call_command("embed", "--space", "caption", **quiet)
+    t_embed = time.perf_counter() - t0
+    space = EmbeddingSpace.objects.get(name="caption")
+    encoder = load_encoder(configured_spaces()[CAPTION].model)
+    n = space.embeddings.count()
+
+    rows: list[tuple[str, float, float]] = []
+    timings: dict[str, list[float]] = {
+        k: [] for k in ["encode", "encode_cached", "hnsw", "exact", "fts", "fused"]
+    }
+    for round_ in range(args.rounds):
+        for query in QUERIES:
+            text = f"{query} #{round_}"
+            t = time.perf_counter()
+            encoder.encode_query(text)
+            timings["encode"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            vector = encoder.encode_query(text)
+            timings["encode_cached"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            nearest_images(space=space, vector=vector, limit=100, require_file=False)
+            timings["hnsw"].append(time.perf_counter() - t)
+            with connection.cursor() as cursor:
+                literal = vector_literal(vector)
+                t = time.perf_counter()
+                cursor.execute(
+                    "SELECT image_id FROM (SELECT image_id, vector::vector(384) <=> %s::vector(384) AS d "
+                    "FROM corpus_embedding WHERE space_id = %s OFFSET 0) s ORDER BY d LIMIT 100",
+                    [literal, space.pk],
+                )
+                cursor.fetchall()
+                timings["exact"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            full_text_images(query=text, limit=100, require_file=False)
+            timings["fts"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            image_search(query=query, k=20, require_file=False)
+            timings["fused"].append(time.perf_counter() - t)
+
+    labels = {
+        "encode": "query encoding, first time (MiniLM, CPU)",
+        "encode_cached": "query encoding, repeated (cache)",
+        "hnsw": "caption space top-100, HNSW index",
+        "exact": "caption space top-100, exact scan",
+        "fts": "full text top-100 (ts_rank, OR-ed words)",
+        "fused": "image_search k=20 (cached query, fused)",
+    }
+    for key, label in labels.items():
+        median, p90 = ms(timings[key])
+        rows.append((label, median, p90))
+
+    print(f"\nROCO validation/radiology: {n} caption vectors; import {t_import:.1f} s, embed {t_embed:.1f} s")
+    print(f"{len(QUERIES)} queries x {args.rounds} rounds, {os.cpu_count()} CPU cores\n")
+    print(f"| {'step':<44} | median ms | p90 ms |")
+    print(f"|{'-' * 46}|-----------|--------|")
+    for label, median, p90 in rows:
+        print(f"| {label:<44} | {median:9.2f} | {p90:6.2f} |")
+    hnsw, exact = statistics.median(timings["hnsw"]), statistics.median(timings["exact"])
+    print(f"\nexact scan / HNSW median ratio: {exact / hnsw:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

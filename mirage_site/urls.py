@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+urlpatterns = [
+    path("", include("apps.search.urls")),
+    path("images/", include("apps.corpus.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.MIRAGE_SERVE_MEDIA:
+    # One-machine installs serve stored images themselves; larger ones put media on object storage.
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", media))

@@ -1,0 +1,41 @@
+"""Shared test set-up: the real embedded PostgreSQL (pytest-django's test database), media in a
+temporary folder, and no network for models."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+# Models come from local folders only; the hub is unreachable here and tests must not try it.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _offline_clip(settings, tmp_path_factory):
+    """By default the CLIP model is the paper's hub model, which is not installed here: tests see the
+    platform as a fresh offline install does. Tests that need a CLIP space point it at a tiny model."""
+    settings.MIRAGE_CLIP_MODEL = "hf-hub:luhuitong/CLIP-ViT-L-14-448px-MedICaT-ROCO"
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        pytest.skip("Debian's chromium is not installed (make test installs it as root)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_dir(tmp_path_factory):
+    """A tiny open_clip model saved in the real local-dir format (open_clip_config.json + weights)."""
+    from tests.ml.tiny_models import build_tiny_open_clip
+
+    return build_tiny_open_clip(tmp_path_factory.mktemp("tiny-clip"))

@@ -1,0 +1,107 @@
+"""manage.py embed: vectors per space, COPY-loaded, resumable, with a partial HNSW index."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from apps.corpus.models import Embedding, EmbeddingSpace
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def embed(*args: str) -> str:
+    out = io.StringIO()
+    call_command("embed", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_caption_space_embeds_every_entry_once_and_builds_its_index():
+    factories.images("Chest radiograph.", "Axial CT of the head.")
+    factories.images("Metadata-only entry: knee MRI.", with_image=False)
+
+    output = embed("--space", "caption")
+
+    assert "caption: embedded 3, failed 0; index built" in output
+    space = EmbeddingSpace.objects.get(name="caption")
+    assert space.dim == 384 and space.indexed_at is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [space.index_name])
+        (indexdef,) = cursor.fetchone()
+    assert "hnsw" in indexdef and "vector(384)" in indexdef and f"space_id = {space.pk}" in indexdef
+
+    assert "caption: embedded 0, failed 0; index up to date" in embed("--space", "caption")
+    factories.images("A new ultrasound of the liver.")
+    assert "caption: embedded 1, failed 0" in embed("--space", "caption")
+    assert Embedding.objects.filter(space=space).count() == 4
+
+
+def test_stored_vectors_are_the_encoders_normalized_output():
+    from apps.ml.encoders import load_encoder
+
+    (image,) = factories.images("Lateral radiograph of the cervical spine.")
+    embed("--space", "caption")
+    space = EmbeddingSpace.objects.get(name="caption")
+    stored = np.asarray(Embedding.objects.get(space=space, image=image).vector)
+    expected = load_encoder(space.model).encode_texts([image.caption])[0]
+    assert stored.shape == (384,)
+    assert abs(float((stored * expected).sum()) - 1.0) < 1e-4
+
+
+def test_the_nearest_neighbour_query_uses_the_spaces_hnsw_index():
+    from apps.search.selectors import nearest_images
+
+    factories.images(*[f"Caption number {n} of a chest film." for n in range(30)])
+    embed("--space", "caption")
+    space = EmbeddingSpace.objects.get(name="caption")
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        literal = "[" + ",".join(["0.05"] * 384) + "]"
+        cursor.execute(
+            "EXPLAIN SELECT image_id FROM corpus_embedding WHERE space_id = %s "
+            "ORDER BY vector::vector(384) <=> %s::vector(384) LIMIT 5",
+            [space.pk, literal],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert space.index_name in plan
+    assert len(nearest_images(space=space, vector=np.full(384, 0.05, dtype=np.float32), limit=5)) == 5
+
+
+def test_unavailable_clip_model_is_a_clear_error_or_skipped_on_request():
+    factories.images("Chest radiograph.")
+    with pytest.raises(CommandError, match="clip: .*CLIP-ViT-L-14-448px-MedICaT-ROCO"):
+        embed("--space", "clip")
+    output = embed("--space", "clip", "--if-available")
+    assert "clip: skipped" in output
+    assert not EmbeddingSpace.objects.filter(name="clip").exists()
+
+
+def test_clip_space_embeds_images_only_with_a_tiny_local_model(settings, tiny_clip_dir):
+    settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
+    factories.images("Chest radiograph.", "Axial CT of the head.")
+    factories.images("Metadata-only entry.", with_image=False)
+
+    output = embed("--space", "clip")
+
+    assert "clip: embedded 2, failed 0; index built" in output
+    space = EmbeddingSpace.objects.get(name="clip")
+    assert space.target == "image" and space.dim == 32
+
+
+def test_changing_the_model_of_a_space_asks_for_a_rebuild(settings, tiny_clip_dir, tmp_path):
+    from tests.ml.tiny_models import build_tiny_open_clip
+
+    factories.images("Chest radiograph.")
+    settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
+    embed("--space", "clip")
+    settings.MIRAGE_CLIP_MODEL = str(build_tiny_open_clip(tmp_path / "other", embed_dim=16))
+    with pytest.raises(CommandError, match="--rebuild"):
+        embed("--space", "clip")
+    assert "clip: embedded 1" in embed("--space", "clip", "--rebuild")
+    assert EmbeddingSpace.objects.get(name="clip").dim == 16
