@@ -21,9 +21,9 @@ class Command(BaseCommand):
                 )
                 continue
             instead = (
-                "search runs on the caption space and full text instead"
+                "search runs on the caption space and full text"
                 if name == CLIP
-                else "search runs on full text (and the CLIP space when available) instead"
+                else "search runs on full text (and the CLIP space when available)"
             )
             self.stdout.write(self.style.WARNING(f"{name}: {config.model} — unavailable: {status.error}"))
             self.stdout.write(f"    instead: {instead}")
