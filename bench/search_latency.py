@@ -69,7 +69,9 @@ def main() -> None:
     from apps.corpus.models import EmbeddingSpace
     from apps.corpus.spaces import CAPTION, configured_spaces
     from apps.ml.encoders import load_encoder
-    from apps.search.selectors import full_text_images, image_search, nearest_images
+    from apps.search.channels import full_text_images, nearest_images
+    from apps.search.filters import Filters, restriction
+    from apps.search.selectors import image_search
 
     quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
     call_command("migrate", verbosity=0, **quiet)
@@ -82,6 +84,7 @@ def main() -> None:
     space = EmbeddingSpace.objects.get(name="caption")
     encoder = load_encoder(configured_spaces()[CAPTION].model)
     n = space.embeddings.count()
+    everything = restriction(filters=Filters(), require_file=False)
 
     rows: list[tuple[str, float, float]] = []
     timings: dict[str, list[float]] = {
@@ -97,7 +100,7 @@ def main() -> None:
             vector = encoder.encode_query(text)
             timings["encode_cached"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            nearest_images(space=space, vector=vector, limit=100, require_file=False)
+            nearest_images(space=space, vector=vector, limit=100, where=everything)
             timings["hnsw"].append(time.perf_counter() - t)
             with connection.cursor() as cursor:
                 literal = vector_literal(vector)
@@ -110,7 +113,7 @@ def main() -> None:
                 cursor.fetchall()
                 timings["exact"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            full_text_images(query=text, limit=100, require_file=False)
+            full_text_images(query=text, limit=100, where=everything)
             timings["fts"].append(time.perf_counter() - t)
             t = time.perf_counter()
             image_search(query=query, k=20, require_file=False)

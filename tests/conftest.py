@@ -39,3 +39,9 @@ def tiny_clip_dir(tmp_path_factory):
     from tests.ml.tiny_models import build_tiny_open_clip
 
     return build_tiny_open_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The real hasher costs ~0.3 s per user on two cores; tests check behaviour, not hashing cost."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

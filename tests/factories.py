@@ -43,3 +43,18 @@ def images(*captions: str, with_image: bool = True, slug: str = "test", **fields
         for image in Image.objects.filter(external_id__in=[r.external_id for r in recs])
     }
     return [by_id[r.external_id] for r in recs]
+
+
+def user(
+    username: str | None = None, *, role: str = "student", password: str = "a-Long-pass-phrase-42", **fields
+):
+    """A user with a known password (`factories.PASSWORD`)."""
+    from apps.accounts.models import User
+
+    username = username or f"user{next(_counter)}"
+    return User.objects.create_user(
+        username=username, email=f"{username}@example.org", password=password, role=role, **fields
+    )
+
+
+PASSWORD = "a-Long-pass-phrase-42"

@@ -45,13 +45,17 @@ def open_image(path: Path) -> Image.Image:
 
 
 def open_image_bytes(data: bytes, *, name: str = "image") -> Image.Image:
-    """The same for a file's content (an upload, a stored file); `name` labels error messages."""
+    """The same for a file's content (an upload, a stored file); `name` labels error messages.
+
+    A DICOM file is de-identified in memory before it is rendered.
+    """
     if name.lower().endswith(".dcm") or data[128:132] == b"DICM":
         try:
             ds = pydicom.dcmread(io.BytesIO(data))
         except Exception as exc:  # pydicom fails on malformed input with many exception types
             raise ImageError(f"{name}: not a readable DICOM file.") from exc
-        return dicom_to_image(ds)
+        # Patient data goes before anything else happens: only the rendered pixels leave here.
+        return dicom_to_image(deidentify_dicom(ds))
     return _open_raster(data, name)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -51,7 +52,19 @@ class Image(models.Model):
     article_url = models.URLField(max_length=500, blank=True)
     source_url = models.URLField(max_length=500, blank=True)
 
+    # Generated images belong to their author and stay private until a moderator approves them.
+    # Imported images are approved from the start; a report can send any image back to review.
+    APPROVED = "approved"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    MODERATION_STATES = [(APPROVED, "approved"), (PENDING, "pending review"), (REJECTED, "rejected")]
+
     is_synthetic = models.BooleanField(default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="images"
+    )
+    moderation_state = models.CharField(max_length=10, choices=MODERATION_STATES, default=APPROVED)
+    moderation_reason = models.TextField(blank=True)  # shown to the author when rejected
 
     search_vector = models.GeneratedField(
         expression=SearchVector("caption", config="english"),
@@ -69,6 +82,7 @@ class Image(models.Model):
             GinIndex(fields=["search_vector"], name="image_search_vector_gin"),
             models.Index(fields=["modality"], name="image_modality_idx"),
             models.Index(fields=["licence"], name="image_licence_idx"),
+            models.Index(fields=["moderation_state"], name="image_moderation_idx"),
         ]
 
     def __str__(self) -> str:

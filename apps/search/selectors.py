@@ -1,40 +1,45 @@
-"""Reads for search: text queries ranked in the CLIP space, the caption space and by full text, fused.
+"""Reads for search: text, image, "more like this", concept arithmetic and composed queries.
 
-Each channel returns its own ranked list; reciprocal-rank fusion (RRF) merges them, so a result
-found by several channels rises, and every result says which channels found it.
+Every kind ends in the same place: ranked lists from the channels that can run (the CLIP image
+space, the caption space, full text), fused by reciprocal rank, filtered and cut into pages.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from PIL import Image as PILImage
 
-from apps.corpus.embeddings import vector_literal
-from apps.corpus.models import EmbeddingSpace, Image
-from apps.corpus.spaces import CAPTION, CLIP, SpaceConfig, configured_spaces
-from apps.ml.encoders import Encoder, ModelUnavailable, load_encoder
+from apps.core.errors import UserError
+from apps.corpus import imaging
+from apps.corpus.models import Image
+from apps.corpus.spaces import CAPTION, CLIP, configured_spaces
+from apps.search.channels import (
+    FULL_TEXT,
+    Channel,
+    ChannelHit,
+    Ranking,
+    channel_for,
+    full_text_images,
+    fuse,
+    nearest_images,
+    stored_vector,
+)
+from apps.search.filters import FilterError, Filters, restriction
+from apps.search.vectors import blend, concept_vector
 
-logger = logging.getLogger(__name__)
-
-FULL_TEXT = "text"
 CHANNEL_LABELS = {CLIP: "CLIP image match", CAPTION: "caption meaning", FULL_TEXT: "caption words"}
 MAX_K = 100
 MAX_CANDIDATES = 1000
+MAX_PAGE = 30
+NO_FILTERS = Filters()
 
 
-class QueryError(ValueError):
-    """A query the user must change; the message is shown as it is."""
-
-
-@dataclass
-class ChannelHit:
-    rank: int  # 1-based
-    similarity: float  # cosine similarity, or ts_rank for full text
+class QueryError(UserError):
+    """A query the user must change; the message is shown as it is, with `status` as the HTTP code."""
 
 
 @dataclass
@@ -50,13 +55,15 @@ class SearchHit:
 
 @dataclass
 class SearchResult:
-    query: str
+    label: str  # what was searched, in words: the query, "q + add − sub", "image: chest.png"
     k: int
     page: int
     hits: list[SearchHit]
     total: int  # fused candidates available (bounded by MAX_CANDIDATES per channel)
     channels: list[str]  # channels that ran
     notices: list[str]  # one-line explanations, e.g. why a channel did not run
+    filters: Filters = NO_FILTERS
+    query: str = ""  # the text query, when there is one
 
     @property
     def has_next(self) -> bool:
@@ -71,16 +78,24 @@ class SearchResult:
         return self.first_rank + len(self.hits) - 1
 
 
-def clean_query(text: str | None) -> str:
+# --- Checking what the user typed ------------------------------------------------------------------
+
+
+def clean_query(text: str | None, *, what: str = "query") -> str:
     text = " ".join((text or "").split())
     if not text:
         raise QueryError("Type what you are looking for, e.g. “chest X-ray with pneumothorax”.")
-    if len(text) > settings.MIRAGE_MAX_QUERY_CHARS:
+    limit = settings.MIRAGE_MAX_QUERY_CHARS
+    if len(text) > limit:
         raise QueryError(
-            f"The query is {len(text)} characters long; the limit is {settings.MIRAGE_MAX_QUERY_CHARS}. "
+            f"The {what} is {len(text)} characters long; the limit is {limit}. "
             "Shorten it to the findings that matter."
         )
     return text
+
+
+def clean_optional_text(text: str | None, *, what: str) -> str:
+    return clean_query(text, what=what) if (text or "").strip() else ""
 
 
 def clean_k(value: object, default: int = 20) -> int:
@@ -98,118 +113,84 @@ def clean_page(value: object) -> int:
         page = int(value) if value not in (None, "") else 1
     except (TypeError, ValueError):
         raise QueryError("The page must be a whole number.") from None
-    if page < 1 or page * MAX_K > MAX_CANDIDATES * 3:
-        raise QueryError("That page is out of range.")
+    if not 1 <= page <= MAX_PAGE:
+        raise QueryError(f"The page must be from 1 to {MAX_PAGE}.")
     return page
 
 
-@lru_cache(maxsize=8)
-def _encoder_or_reason(spec: str) -> tuple[Encoder | None, str]:
-    """Load a query encoder once per process; remember why when it cannot be had."""
+def clean_weight(value: object, *, default: float, low: float = 0.0, high: float = 2.0, what: str) -> float:
     try:
-        return load_encoder(spec), ""
-    except ModelUnavailable as exc:
-        return None, str(exc)
+        weight = float(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        raise QueryError(f"The {what} must be a number.") from None
+    if not low <= weight <= high:
+        raise QueryError(f"The {what} must be from {low:g} to {high:g}.")
+    return weight
 
 
-def space_status(config: SpaceConfig) -> tuple[EmbeddingSpace | None, Encoder | None, str]:
-    """The stored space and its query encoder, or a one-line reason why this channel cannot run."""
-    space = EmbeddingSpace.objects.filter(name=config.name).first()
-    if space is not None and space.model != config.model:
-        return (
-            None,
-            None,
-            f"The {config.label} was built with another model; run `manage.py embed --rebuild`.",
-        )
-    encoder, reason = _encoder_or_reason(config.model)
-    if encoder is None:
-        return None, None, reason
-    if space is None or not space.embeddings.exists():
-        return None, None, f"The {config.label} is empty; run `manage.py embed --space {config.name}`."
-    return space, encoder, ""
+def clean_filters(params, *, prefix: str = "") -> Filters:
+    try:
+        return Filters.from_params(params, prefix=prefix)
+    except FilterError as exc:
+        raise QueryError(str(exc)) from exc
 
 
-def image_search(*, query: str, k: int = 20, page: int = 1, require_file: bool = True) -> SearchResult:
-    """Text → images: CLIP space + caption space + full text, fused by RRF, one page of k results."""
-    query = clean_query(query)
-    depth = min(MAX_CANDIDATES, page * k * 2 + 50)
-    rankings: dict[str, list[tuple[int, float]]] = {}
-    notices: list[str] = []
-    for name, config in configured_spaces().items():
-        space, encoder, reason = space_status(config)
-        if space is None:
-            if name == CLIP:
-                notices.append(
-                    f"Image-space (CLIP) search is off — {reason} Results come from caption search."
-                )
-            else:
-                notices.append(reason)
-            continue
-        vector = encoder.encode_query(query)
-        rankings[name] = nearest_images(space=space, vector=vector, limit=depth, require_file=require_file)
-    rankings[FULL_TEXT] = full_text_images(query=query, limit=depth, require_file=require_file)
-    return _page(query=query, k=k, page=page, rankings=rankings, notices=notices)
+def picture_from_upload(*, data: bytes, name: str) -> PILImage.Image:
+    """An uploaded query image (PNG, JPEG or DICOM), checked; never stored.
 
-
-def nearest_images(
-    *, space: EmbeddingSpace, vector: np.ndarray, limit: int, require_file: bool = True
-) -> list[tuple[int, float]]:
-    """(image id, cosine similarity), best first, through the space's partial HNSW index.
-
-    Iterative index scans (pgvector 0.8) keep scanning when the image filter rejects rows, so a
-    filter never silently returns fewer than `limit` results while enough matching images exist.
+    DICOM is de-identified in memory on the way (apps.corpus.imaging) and only pixels are kept.
     """
-    dim = int(space.dim)
-    literal = vector_literal(vector)
-    file_filter = "AND i.file <> ''" if require_file else ""
-    sql = (
-        f"SELECT e.image_id, 1 - (e.vector::vector({dim}) <=> %s::vector({dim})) AS similarity "
-        f"FROM corpus_embedding e JOIN corpus_image i ON i.id = e.image_id "
-        f"WHERE e.space_id = %s {file_filter} "
-        f"ORDER BY e.vector::vector({dim}) <=> %s::vector({dim}) LIMIT %s"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true)",
-            [str(max(settings.MIRAGE_HNSW_EF_SEARCH, min(limit, 1000)))],
+    limit = settings.MIRAGE_MAX_UPLOAD_BYTES
+    if len(data) > limit:
+        raise QueryError(
+            f"{name} is {len(data) / 2**20:.1f} MB; images up to {limit // 2**20} MB are accepted.",
+            status=413,
         )
-        cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-        cursor.execute(sql, [literal, space.pk, literal, limit])
-        rows = cursor.fetchall()
-    # relaxed_order may return neighbours slightly out of order; order them exactly.
-    return sorted(((image_id, float(sim)) for image_id, sim in rows), key=lambda row: -row[1])
+    if not data:
+        raise QueryError(f"{name} is empty.")
+    try:
+        return imaging.open_image_bytes(data, name=name)
+    except imaging.ImageError as exc:
+        raise QueryError(str(exc), status=400) from exc
 
 
-def full_text_images(*, query: str, limit: int, require_file: bool = True) -> list[tuple[int, float]]:
-    """(image id, ts_rank), best first. Words are OR-ed: AND-queries miss half the targets (DESIGN.md)."""
-    file_filter = "AND file <> ''" if require_file else ""
-    sql = (
-        "SELECT id, ts_rank(search_vector, q) AS rank FROM corpus_image, "
-        "CAST(replace(CAST(plainto_tsquery('english', %s) AS text), ' & ', ' | ') AS tsquery) AS q "
-        f"WHERE q::text <> '' AND search_vector @@ q {file_filter} ORDER BY rank DESC, id LIMIT %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [query, limit])
-        return [(image_id, float(rank)) for image_id, rank in cursor.fetchall()]
+# --- Channels ----------------------------------------------------------------------------------------
 
 
-def fuse(
-    rankings: dict[str, list[tuple[int, float]]], *, rrf_k: int
-) -> list[tuple[int, float, dict[str, ChannelHit]]]:
-    """Reciprocal-rank fusion; scores scaled so that rank 1 in every channel that ran is 1.0."""
-    scores: dict[int, float] = {}
-    found: dict[int, dict[str, ChannelHit]] = {}
-    for channel, ranked in rankings.items():
-        for rank, (image_id, similarity) in enumerate(ranked, start=1):
-            scores[image_id] = scores.get(image_id, 0.0) + 1.0 / (rrf_k + rank)
-            found.setdefault(image_id, {})[channel] = ChannelHit(rank=rank, similarity=similarity)
-    best = len(rankings) / (rrf_k + 1) if rankings else 1.0
-    ordered = sorted(scores, key=lambda image_id: (-scores[image_id], image_id))
-    return [(image_id, scores[image_id] / best, found[image_id]) for image_id in ordered]
+def _channels(notices: list[str]) -> dict[str, Channel]:
+    """Embedding channels that can run now; for each that cannot, one line in `notices`."""
+    channels = {}
+    for name, config in configured_spaces().items():
+        channel, reason = channel_for(config)
+        if channel is not None:
+            channels[name] = channel
+        elif name == CLIP:
+            notices.append(
+                f"Image-space (CLIP) search is off: {reason.rstrip('.')}. Results come from caption search."
+            )
+        else:
+            notices.append(reason)
+    return channels
+
+
+def _clip_channel() -> Channel:
+    """The CLIP image space, or a clear error: image queries need it."""
+    channel, reason = channel_for(configured_spaces()[CLIP])
+    if channel is None:
+        raise QueryError(
+            f"Searching by image needs the CLIP model, which cannot be used here: {reason.rstrip('.')}. "
+            "An administrator can install it with `manage.py models pull` and then run `manage.py embed`.",
+            status=409,
+        )
+    return channel
+
+
+def _depth(k: int, page: int) -> int:
+    return min(MAX_CANDIDATES, page * k * 2 + 50)
 
 
 def _page(
-    *, query: str, k: int, page: int, rankings: dict[str, list[tuple[int, float]]], notices: list[str]
+    *, label: str, query: str = "", k: int, page: int, filters: Filters, rankings: dict[str, Ranking], notices
 ) -> SearchResult:
     fused = fuse(rankings, rrf_k=settings.MIRAGE_RRF_K)
     window = fused[(page - 1) * k : page * k]
@@ -220,6 +201,7 @@ def _page(
         if image_id in images
     ]
     return SearchResult(
+        label=label,
         query=query,
         k=k,
         page=page,
@@ -227,4 +209,171 @@ def _page(
         total=len(fused),
         channels=list(rankings),
         notices=notices,
+        filters=filters,
+    )
+
+
+# --- The kinds of search -----------------------------------------------------------------------------
+
+
+def image_search(
+    *,
+    query: str,
+    k: int = 20,
+    page: int = 1,
+    filters: Filters = NO_FILTERS,
+    user=None,
+    require_file: bool = True,
+) -> SearchResult:
+    """Text → images: CLIP space + caption space + full text, fused by RRF, one page of k results."""
+    query = clean_query(query)
+    where = restriction(filters=filters, user=user, require_file=require_file)
+    depth = _depth(k, page)
+    notices: list[str] = []
+    rankings: dict[str, Ranking] = {
+        name: nearest_images(space=ch.space, vector=ch.encoder.encode_query(query), limit=depth, where=where)
+        for name, ch in _channels(notices).items()
+    }
+    rankings[FULL_TEXT] = full_text_images(query=query, limit=depth, where=where)
+    return _page(
+        label=query, query=query, k=k, page=page, filters=filters, rankings=rankings, notices=notices
+    )
+
+
+def image_search_by_picture(
+    *,
+    picture: PILImage.Image,
+    label: str,
+    k: int = 20,
+    page: int = 1,
+    filters: Filters = NO_FILTERS,
+    user=None,
+) -> SearchResult:
+    """An uploaded image → similar images in the CLIP image space."""
+    clip = _clip_channel()
+    vector = clip.encoder.encode_images([picture])[0]
+    where = restriction(filters=filters, user=user)
+    ranking = nearest_images(space=clip.space, vector=vector, limit=_depth(k, page), where=where)
+    return _page(label=label, k=k, page=page, filters=filters, rankings={CLIP: ranking}, notices=[])
+
+
+def image_search_similar(
+    *, image: Image, k: int = 20, page: int = 1, filters: Filters = NO_FILTERS, user=None
+) -> SearchResult:
+    """ "More like this": neighbours of a stored image in the CLIP space.
+
+    Without a CLIP space, the fallback is labelled: images whose captions mean the same.
+    """
+    where = restriction(filters=filters, user=user)
+    depth = _depth(k, page)
+    label = f"more like {image.external_id}"
+    notices: list[str] = []
+    channels = _channels(notices)
+    for name in (CLIP, CAPTION):
+        channel = channels.get(name)
+        vector = stored_vector(space=channel.space, image_id=image.pk) if channel else None
+        if vector is None:
+            continue
+        if name == CAPTION:
+            notices = ["Image-space (CLIP) search is off here, so these are images with similar captions."]
+        ranking = nearest_images(
+            space=channel.space, vector=vector, limit=depth, where=where, exclude_id=image.pk
+        )
+        return _page(label=label, k=k, page=page, filters=filters, rankings={name: ranking}, notices=notices)
+    raise QueryError("This image has no embedding yet; run `manage.py embed`.", status=409)
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    query: str
+    add: str = ""
+    sub: str = ""
+    query_weight: float = 1.0
+    add_weight: float = 1.0
+    sub_weight: float = 1.0
+
+    @property
+    def label(self) -> str:
+        def term(weight: float, text: str) -> str:
+            return text if weight == 1.0 else f"{weight:g}×{text}"
+
+        out = term(self.query_weight, self.query)
+        if self.add:
+            out += f" + {term(self.add_weight, self.add)}"
+        if self.sub:
+            out += f" − {term(self.sub_weight, self.sub)}"
+        return out
+
+    @property
+    def prompt(self) -> str:
+        """What the paper's demo generates from: the query and the added concept."""
+        return f"{self.query} {self.add}".strip()
+
+    def vector(self, encode: Callable[[str], np.ndarray]) -> np.ndarray:
+        return concept_vector(
+            encode(self.query),
+            add=encode(self.add) if self.add else None,
+            sub=encode(self.sub) if self.sub else None,
+            query_weight=self.query_weight,
+            add_weight=self.add_weight,
+            sub_weight=self.sub_weight,
+        )
+
+
+def arithmetic_search(
+    *, terms: Arithmetic, k: int = 20, page: int = 1, filters: Filters = NO_FILTERS, user=None
+) -> tuple[SearchResult, SearchResult]:
+    """The paper's dual search: results for q, and for normalize(q + add − sub), side by side.
+
+    Both sides use the same embedding channels (full text cannot subtract), so the difference
+    between the columns is the arithmetic alone.
+    """
+    where = restriction(filters=filters, user=user)
+    depth = _depth(k, page)
+    notices: list[str] = []
+    channels = _channels(notices)
+    if not channels:
+        raise QueryError("Concept arithmetic needs an embedding space; run `manage.py embed`.", status=409)
+    original, modified = {}, {}
+    for name, ch in channels.items():
+        original[name] = nearest_images(
+            space=ch.space, vector=ch.encoder.encode_query(terms.query), limit=depth, where=where
+        )
+        modified[name] = nearest_images(
+            space=ch.space, vector=terms.vector(ch.encoder.encode_query), limit=depth, where=where
+        )
+    common = {"k": k, "page": page, "filters": filters}
+    return (
+        _page(label=terms.query, query=terms.query, rankings=original, notices=notices, **common),
+        _page(label=terms.label, query=terms.prompt, rankings=modified, notices=list(notices), **common),
+    )
+
+
+def composed_search(
+    *,
+    picture: PILImage.Image,
+    text: str,
+    text_weight: float = 0.5,
+    label: str,
+    k: int = 20,
+    page: int = 1,
+    filters: Filters = NO_FILTERS,
+    user=None,
+) -> SearchResult:
+    """An image plus a text modifier ("this image, but with contrast"), blended in the CLIP space."""
+    text = clean_query(text, what="modifier")
+    clip = _clip_channel()
+    vector = blend(
+        clip.encoder.encode_images([picture])[0], clip.encoder.encode_query(text), text_weight=text_weight
+    )
+    where = restriction(filters=filters, user=user)
+    ranking = nearest_images(space=clip.space, vector=vector, limit=_depth(k, page), where=where)
+    return _page(
+        label=f"{label} + “{text}” (text weight {text_weight:g})",
+        query=text,
+        k=k,
+        page=page,
+        filters=filters,
+        rankings={CLIP: ranking},
+        notices=[],
     )

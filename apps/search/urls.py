@@ -5,4 +5,6 @@ from apps.search import views
 app_name = "search"
 urlpatterns = [
     path("", views.search_page, name="search"),
+    path("search/image/", views.image_query_page, name="image_query"),
+    path("images/<int:pk>/similar/", views.similar_page, name="similar"),
 ]

@@ -54,7 +54,8 @@ def test_stored_vectors_are_the_encoders_normalized_output():
 
 
 def test_the_nearest_neighbour_query_uses_the_spaces_hnsw_index():
-    from apps.search.selectors import nearest_images
+    from apps.search.channels import nearest_images
+    from apps.search.filters import Filters, restriction
 
     factories.images(*[f"Caption number {n} of a chest film." for n in range(30)])
     embed("--space", "caption")
@@ -70,7 +71,9 @@ def test_the_nearest_neighbour_query_uses_the_spaces_hnsw_index():
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert space.index_name in plan
-    assert len(nearest_images(space=space, vector=np.full(384, 0.05, dtype=np.float32), limit=5)) == 5
+    where = restriction(filters=Filters(), require_file=False)
+    vector = np.full(384, 0.05, dtype=np.float32)
+    assert len(nearest_images(space=space, vector=vector, limit=5, where=where)) == 5
 
 
 def test_unavailable_clip_model_is_a_clear_error_or_skipped_on_request():

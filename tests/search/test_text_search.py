@@ -7,7 +7,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from apps.search.selectors import ChannelHit, QueryError, clean_query, fuse, image_search
+from apps.search.channels import ChannelHit, fuse
+from apps.search.selectors import QueryError, clean_query, image_search
 from tests import factories
 
 pytestmark = pytest.mark.django_db

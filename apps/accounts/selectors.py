@@ -1,0 +1,32 @@
+"""Reads for accounts: log-in lock-outs and what a profile lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apps.accounts.models import LoginThrottle, User
+from apps.corpus.models import Image
+
+PROFILE_IMAGES = 50  # a page of a user's own images, on the profile and in the API
+
+
+def throttle_key(username: str) -> str:
+    """Usernames are matched as typed but counted case-blind, so "Alice" and "alice" share a count."""
+    return username.casefold()[:150]
+
+
+def login_locked_until(*, username: str, ip: str) -> datetime | None:
+    """When log-ins for this username from this address are allowed again, or None if they are now."""
+    now = timezone.now()
+    throttle = LoginThrottle.objects.filter(username=throttle_key(username), ip=ip).first()
+    if throttle is None or not throttle.is_locked(now):
+        return None
+    return throttle.locked_until
+
+
+def user_images(*, user: User) -> QuerySet[Image]:
+    """The images a user made (generated ones), newest first, in every moderation state."""
+    return Image.objects.filter(owner=user).select_related("dataset").order_by("-created_at", "-pk")

@@ -1,0 +1,41 @@
+"""The current user, and their own images, as JSON."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.accounts.models import User
+from apps.corpus.serializers import ImageSerializer
+
+
+class MeSerializer(serializers.ModelSerializer):
+    email = serializers.SerializerMethodField(help_text="Null when the account has none")
+    is_instructor = serializers.BooleanField(read_only=True, help_text="May build quizzes")
+    is_moderator = serializers.BooleanField(read_only=True, help_text="May review images")
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "role",
+            "is_instructor",
+            "is_moderator",
+            "is_staff",
+            "date_joined",
+        ]
+        read_only_fields = fields
+
+    # An empty address in the database is null here, not an "" that breaks the email format.
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_email(self, user: User) -> str | None:
+        return user.email or None
+
+
+class OwnImageSerializer(serializers.Serializer):
+    """One of the user's generated images, with the reason a moderator gave for rejecting it."""
+
+    image = ImageSerializer(source="*")
+    moderation_reason = serializers.CharField(help_text="Why a moderator rejected it; empty otherwise")

@@ -1,0 +1,88 @@
+"""Account pages. Django's auth views do the work; these add sign-up, the profile and the lock-out."""
+
+from __future__ import annotations
+
+import math
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
+
+from apps.accounts.backends import client_ip
+from apps.accounts.forms import SignupForm
+from apps.accounts.redirects import safe_next
+from apps.accounts.selectors import PROFILE_IMAGES, login_locked_until, user_images
+from apps.accounts.services import login_throttle_clear, user_create
+
+
+@sensitive_post_parameters("password1", "password2")
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:profile")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                user = user_create(username=data["username"], email=data["email"], password=data["password1"])
+        except IntegrityError:
+            # Someone took the name between the form's check and the insert.
+            form.add_error("username", "A user with that username already exists.")
+        else:
+            login(request, user)
+            messages.success(request, f"Welcome to MIRAGE, {user.username}. You are logged in.")
+            return redirect(safe_next(request) or reverse("accounts:profile"))
+    status = 400 if form.is_bound else 200
+    return render(request, "accounts/signup.html", {"form": form, "next": safe_next(request)}, status=status)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page; while a username is locked out from this address it answers 429."""
+
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        username = form.data.get("username", "")
+        until = login_locked_until(username=username, ip=client_ip(self.request)) if username else None
+        if until is None:
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
+        form.errors.clear()
+        form.add_error(
+            None,
+            ValidationError(
+                f"Too many failed log-ins for “{username}” from your network. "
+                f"Try again in {minutes} minute{'s' if minutes != 1 else ''}, or reset your password.",
+                code="locked",
+            ),
+        )
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(minutes * 60)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        login_throttle_clear(username=form.user.get_username())
+        return response
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    images = user_images(user=request.user)
+    return render(
+        request,
+        "accounts/profile.html",
+        {"images": images[:PROFILE_IMAGES], "image_count": images.count()},
+    )

@@ -1,0 +1,89 @@
+"""One error shape for the whole API: {"error": {"code", "message", "fields"}}."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from drf_spectacular.utils import inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.errors import UserError
+
+# The error shape, for the OpenAPI schema: `responses={400: ERROR, …}`.
+ERROR = inline_serializer(
+    "Error",
+    {
+        "error": inline_serializer(
+            "ErrorBody",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+            },
+        )
+    },
+)
+
+CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+class ApiError(exceptions.APIException):
+    """Raised by API views for a user error with its own status, e.g. a QueryError."""
+
+    def __init__(self, message: str, *, status_code: int = 400, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.error_code = code or CODES.get(status_code, "error")
+
+
+def error_response(status_code: int, message: str, *, code: str | None = None, fields=None) -> Response:
+    body = {
+        "error": {"code": code or CODES.get(status_code, "error"), "message": message, "fields": fields or {}}
+    }
+    return Response(body, status=status_code)
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+    return {}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, UserError):
+        return error_response(exc.status, str(exc))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or "You may not do that.")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: Django's 500 handling and logging take over
+    if isinstance(exc, ApiError):
+        return error_response(exc.status_code, str(exc.detail), code=exc.error_code)
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        message = "Some fields are not valid." if fields else " ".join(map(str, exc.detail))
+        if isinstance(exc.detail, dict) and list(exc.detail) == ["non_field_errors"]:
+            message, fields = " ".join(fields["non_field_errors"]), {}
+        return error_response(status.HTTP_400_BAD_REQUEST, message, fields=fields)
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+    message = str(detail) if not isinstance(detail, dict | list) else "Request failed."
+    out = error_response(response.status_code, message)
+    for header in ("Retry-After", "WWW-Authenticate", "Allow"):
+        if header in response:
+            out[header] = response[header]
+    return out

@@ -1,0 +1,85 @@
+"""Two searches side by side: two independent queries, or a query and its concept arithmetic.
+
+The whole state (mode, queries, weights, K, filters) is in the URL, so a comparison can be
+bookmarked and shared, and reloading it shows the same page.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from apps.search.selectors import (
+    CHANNEL_LABELS,
+    Arithmetic,
+    QueryError,
+    arithmetic_search,
+    clean_filters,
+    clean_k,
+    clean_optional_text,
+    clean_query,
+    clean_weight,
+    image_search,
+)
+from apps.search.views import filter_choices
+
+PAIR = "pair"
+ARITHMETIC = "arith"
+
+# The paper's three examples of "dual search".
+PRESETS = [
+    {"q": "Chest X-Ray", "add": "Soft Tissue", "sub": "Bones"},
+    {"q": "Lungs X-Ray", "add": "Pneumonia", "sub": "Clear Lungs"},
+    {"q": "Chest X-ray", "add": "Pacemaker generator and leads", "sub": "No foreign bodies"},
+]
+PAIR_EXAMPLE = {"a": "pneumonia chest x-ray", "b": "normal chest x-ray"}
+
+
+def compare_page(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    mode = params.get("mode") or PAIR
+    base = reverse("comparison:compare")
+    context: dict[str, object] = {
+        "mode": mode,
+        "params": params,
+        "k": params.get("k", "12"),
+        "channel_labels": CHANNEL_LABELS,
+        "pager_base": None,
+        "presets": [
+            {**preset, "url": f"{base}?{urlencode({'mode': ARITHMETIC, **preset})}"} for preset in PRESETS
+        ],
+        "pair_example_url": f"{base}?{urlencode({'mode': PAIR, **PAIR_EXAMPLE})}",
+        **filter_choices(),
+    }
+    if mode not in (PAIR, ARITHMETIC):
+        context["error"] = "Unknown comparison mode; use pair or arith."
+        return render(request, "comparison/compare.html", context, status=400)
+    submitted = any(params.get(name) for name in ("a", "b", "q"))
+    if not submitted:
+        return render(request, "comparison/compare.html", context)
+    try:
+        common = {
+            "k": clean_k(params.get("k"), default=12),
+            "filters": clean_filters(params),
+            "user": request.user,
+        }
+        if mode == PAIR:
+            left = image_search(query=clean_query(params.get("a"), what="first query"), **common)
+            right = image_search(query=clean_query(params.get("b"), what="second query"), **common)
+        else:
+            terms = Arithmetic(
+                query=clean_query(params.get("q")),
+                add=clean_optional_text(params.get("add"), what="added concept"),
+                sub=clean_optional_text(params.get("sub"), what="subtracted concept"),
+                query_weight=clean_weight(params.get("wq"), default=1.0, what="query weight"),
+                add_weight=clean_weight(params.get("wadd"), default=1.0, what="weight of the added concept"),
+                sub_weight=clean_weight(
+                    params.get("wsub"), default=1.0, what="weight of the subtracted term"
+                ),
+            )
+            left, right = arithmetic_search(terms=terms, **common)
+    except QueryError as exc:
+        context["error"] = str(exc)
+        return render(request, "comparison/compare.html", context, status=exc.status)
+    context["columns"] = [left, right]
+    return render(request, "comparison/compare.html", context)

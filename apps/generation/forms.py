@@ -1,0 +1,65 @@
+"""Page forms. They only read the fields; the rules live in services (the API will share them)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from apps.generation import services
+
+MODE_CHOICES = [(mode, rules.label) for mode, rules in services.MODES.items()]
+
+
+class GenerateForm(forms.Form):
+    prompt = forms.CharField(
+        label="Prompt",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": services.MAX_PROMPT_CHARS}),
+        help_text="What the image should show, e.g. “chest X-ray with a right-sided pneumothorax”.",
+    )
+    negative_prompt = forms.CharField(
+        label="Negative prompt",
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": services.MAX_PROMPT_CHARS}),
+        help_text="What the image should not show, e.g. “text, arrows, blur”.",
+    )
+    mode = forms.ChoiceField(
+        label="Mode", choices=MODE_CHOICES, initial=services.FAST, widget=forms.RadioSelect
+    )
+    steps = forms.IntegerField(
+        label="Steps", required=False, help_text="Fast: 4–8 (default 4). Quality: 25–50 (default 30)."
+    )
+    guidance = forms.FloatField(
+        label="Guidance", required=False, help_text="Fast: 1–3 (default 1.5). Quality: 5–9 (default 7.5)."
+    )
+    seed = forms.IntegerField(
+        label="Seed",
+        required=False,
+        help_text="Leave empty for a random one; the same seed gives the same image.",
+    )
+    count = forms.IntegerField(label="Images", initial=1, min_value=1, max_value=services.MAX_COUNT)
+
+    def params(self) -> dict:
+        data = self.cleaned_data
+        return {
+            name: data[name]
+            for name in ("prompt", "negative_prompt", "mode", "steps", "guidance", "seed", "count")
+        }
+
+
+class DescribeForm(forms.Form):
+    q = forms.CharField(label="Condition or finding", max_length=1000)
+    q2 = forms.CharField(
+        label="Compare with (optional)",
+        max_length=1000,
+        required=False,
+        help_text="A second condition: both are described side by side.",
+    )
+    k = forms.IntegerField(
+        label="Captions to use",
+        initial=services.DEFAULT_K,
+        min_value=services.K_RANGE[0],
+        max_value=services.K_RANGE[1],
+        help_text="How many of the best-matching captions the model is given (1–10).",
+    )
+
+    def queries(self) -> list[str]:
+        return [q for q in (self.cleaned_data["q"], self.cleaned_data.get("q2", "")) if q.strip()]

@@ -1,0 +1,140 @@
+"""Reads for generation and descriptions: the access helper for jobs, their results, cached answers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from apps.corpus.models import Image
+from apps.corpus.selectors import images_visible_to
+from apps.generation.models import Description, Job
+from apps.search.selectors import MAX_K, image_search
+
+# Retrieval asks for this many more hits than it cites: synthetic and unapproved images are skipped.
+SOURCE_SLACK = 20
+CITATION = re.compile(r"\[(\d{1,2})\]")
+
+
+def job_get_for_user(user, pk: int) -> Job:
+    """The access helper for one job: its owner's alone. 404 for anyone else, anonymous included."""
+    if user is None or not user.is_authenticated:
+        raise Http404("No such job.")
+    job = Job.objects.filter(pk=pk, owner=user).first()
+    if job is None:
+        raise Http404("No such job.")
+    return job
+
+
+def jobs_for_user(user) -> QuerySet[Job]:
+    return Job.objects.filter(owner=user).order_by("-created_at", "-pk")
+
+
+def generated_images_for_user(user) -> QuerySet[Image]:
+    """The user's own synthetic images in any moderation state, newest first."""
+    return (
+        images_visible_to(user)
+        .filter(owner=user, is_synthetic=True)
+        .select_related("generation")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def job_images(job: Job, user) -> list[Image]:
+    """The images a generation job stored, in batch order, as far as `user` may still see them."""
+    ids = job.result.get("images", [])
+    found = {
+        image.pk: image for image in images_visible_to(user).filter(pk__in=ids).select_related("generation")
+    }
+    return [found[pk] for pk in ids if pk in found]
+
+
+def job_quiet_seconds(job: Job) -> int | None:
+    """Seconds since a running job's worker last gave a sign of life (None unless running)."""
+    if job.status != Job.RUNNING or job.heartbeat_at is None:
+        return None
+    return int((timezone.now() - job.heartbeat_at).total_seconds())
+
+
+def jobs_ahead(job: Job) -> int | None:
+    """How many queued jobs (anyone's) a queued job waits behind; None unless it is queued."""
+    if job.status != Job.QUEUED:
+        return None
+    return Job.objects.filter(status=Job.QUEUED, created_at__lt=job.created_at).count()
+
+
+def description_sources(*, query: str, k: int) -> list[dict]:
+    """The top-k captions a description is grounded in, numbered from 1: real, approved images only
+    (a generated image's caption is its prompt, not a finding)."""
+    result = image_search(query=query, k=min(MAX_K, k + SOURCE_SLACK))
+    real = [
+        hit.image
+        for hit in result.hits
+        if not hit.image.is_synthetic and hit.image.moderation_state == Image.APPROVED
+    ][:k]
+    return [{"n": n, "image_id": image.pk, "caption": image.caption} for n, image in enumerate(real, start=1)]
+
+
+def captions_key(sources: list[dict]) -> str:
+    """The cache key's caption part: which images, in which order, with which captions."""
+    cited = [[source["image_id"], source["caption"]] for source in sources]
+    return hashlib.sha256(json.dumps(cited, ensure_ascii=False).encode()).hexdigest()
+
+
+def description_cached(*, query: str, model: str, k: int, sources: list[dict]) -> Description | None:
+    return Description.objects.filter(
+        query=query, model=model, k=k, captions_key=captions_key(sources)
+    ).first()
+
+
+@dataclass
+class CitedSource:
+    n: int
+    caption: str
+    image: Image | None  # None when the user may no longer open it
+
+
+@dataclass
+class DescriptionView:
+    description: Description
+    sources: list[CitedSource]
+    segments: list[tuple[str, CitedSource | None]]  # the answer as text runs and citation links
+
+
+def job_descriptions(job: Job, user) -> list[DescriptionView]:
+    ids = job.result.get("descriptions", [])
+    by_id = Description.objects.in_bulk(ids)
+    descriptions = [by_id[pk] for pk in ids if pk in by_id]
+    image_ids = [source["image_id"] for d in descriptions for source in d.sources]
+    visible = images_visible_to(user).in_bulk(image_ids)
+    views = []
+    for description in descriptions:
+        sources = [
+            CitedSource(n=s["n"], caption=s["caption"], image=visible.get(s["image_id"]))
+            for s in description.sources
+        ]
+        views.append(DescriptionView(description, sources, answer_segments(description.answer, sources)))
+    return views
+
+
+def answer_segments(answer: str, sources: list[CitedSource]) -> list[tuple[str, CitedSource | None]]:
+    """Split an answer at its citations: "[2]" becomes a link to source 2 when there is one."""
+    by_number = {source.n: source for source in sources}
+    segments: list[tuple[str, CitedSource | None]] = []
+    position = 0
+    for match in CITATION.finditer(answer):
+        source = by_number.get(int(match.group(1)))
+        if source is None:
+            continue
+        if match.start() > position:
+            segments.append((answer[position : match.start()], None))
+        segments.append((match.group(0), source))
+        position = match.end()
+    if position < len(answer):
+        segments.append((answer[position:], None))
+    return segments

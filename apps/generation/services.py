@@ -1,0 +1,294 @@
+"""Writes for generation and descriptions: submitting and cancelling jobs, storing what they made.
+
+Submission runs in the web process and checks every parameter (a JobError carries the message for the
+page); the models only ever run on the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image as PILImage
+
+from apps.corpus import imaging
+from apps.corpus.licences import NONE
+from apps.corpus.modality import derive_modality
+from apps.corpus.models import Image
+from apps.corpus.services import dataset_get_or_create
+from apps.generation.models import Description, GeneratedImage, Job
+from apps.generation.selectors import captions_key, description_cached, description_sources
+from apps.search.selectors import QueryError, clean_query
+
+FAST = "fast"
+QUALITY = "quality"
+
+
+@dataclass(frozen=True)
+class ModeRules:
+    label: str
+    steps: tuple[int, int, int]  # minimum, maximum, default
+    guidance: tuple[float, float, float]
+
+
+# Fast is the paper's demo (LCM-LoRA, 4–8 steps, low guidance); quality is the model's own scheduler.
+MODES = {
+    FAST: ModeRules("fast (LCM-LoRA)", steps=(4, 8, 4), guidance=(1.0, 3.0, 1.5)),
+    QUALITY: ModeRules("quality", steps=(25, 50, 30), guidance=(5.0, 9.0, 7.5)),
+}
+MAX_COUNT = 4
+MAX_SEED = 2**32 - 1
+MAX_PROMPT_CHARS = 1000
+K_RANGE = (1, 10)
+DEFAULT_K = 3
+GENERATED_DATASET = "generated"
+
+
+# One student cannot fill the GPU's queue: a few jobs each at a time.
+MAX_ACTIVE_JOBS = 3
+
+
+class JobError(ValueError):
+    """A request the user must change; `field` names the form field it concerns, if one, and `status`
+    is the HTTP status for it."""
+
+    def __init__(self, message: str, field: str | None = None, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+
+def _check_active_jobs(owner) -> None:
+    # Two submissions at the same instant may both pass; one job over the limit does no harm.
+    active = Job.objects.filter(owner=owner, status__in=(Job.QUEUED, Job.RUNNING)).count()
+    if active >= MAX_ACTIVE_JOBS:
+        raise JobError(
+            f"You already have {active} jobs waiting or running; when one has finished (or you cancel one), "
+            "start the next.",
+            status=429,
+        )
+
+
+def _enqueue_after_commit() -> None:
+    from apps.generation.tasks import enqueue_run
+
+    # After commit: with a Redis broker the worker could otherwise look before the row exists.
+    transaction.on_commit(enqueue_run)
+
+
+def generation_params(
+    *,
+    prompt: str,
+    negative_prompt: str = "",
+    mode: str = FAST,
+    steps: int | None = None,
+    guidance: float | None = None,
+    seed: int | None = None,
+    count: int = 1,
+) -> dict:
+    """The checked parameters of a generation (defaults filled in, a random seed chosen), or JobError."""
+    prompt = " ".join((prompt or "").split())
+    negative_prompt = " ".join((negative_prompt or "").split())
+    if not prompt:
+        raise JobError("Describe the image to generate, e.g. “chest X-ray with pneumothorax”.", "prompt")
+    for name, text in (("prompt", prompt), ("negative_prompt", negative_prompt)):
+        if len(text) > MAX_PROMPT_CHARS:
+            raise JobError(f"Keep it under {MAX_PROMPT_CHARS} characters (it has {len(text)}).", name)
+    if mode not in MODES:
+        raise JobError("Choose the fast or the quality mode.", "mode")
+    if mode == FAST and not settings.MIRAGE_DIFFUSION_LORA:
+        raise JobError(
+            "Fast mode is switched off here (MIRAGE_DIFFUSION_LORA is empty); use quality mode.", "mode"
+        )
+    rules = MODES[mode]
+    low, high, default = rules.steps
+    steps = default if steps is None else steps
+    if not low <= steps <= high:
+        raise JobError(f"In {rules.label} mode, steps must be from {low} to {high}.", "steps")
+    low_g, high_g, default_g = rules.guidance
+    guidance = default_g if guidance is None else float(guidance)
+    if not low_g <= guidance <= high_g:
+        raise JobError(f"In {rules.label} mode, guidance must be from {low_g:g} to {high_g:g}.", "guidance")
+    if seed is None:
+        seed = secrets.randbelow(MAX_SEED + 1)
+    if not 0 <= seed <= MAX_SEED:
+        raise JobError(f"The seed must be a whole number from 0 to {MAX_SEED}.", "seed")
+    if not 1 <= count <= MAX_COUNT:
+        raise JobError(f"Generate from 1 to {MAX_COUNT} images at a time.", "count")
+    return {
+        "prompt": prompt,
+        "negative_prompt": negative_prompt,
+        "mode": mode,
+        "steps": steps,
+        "guidance": guidance,
+        "seed": seed,
+        "count": count,
+    }
+
+
+def generation_submit(*, owner, **params) -> Job:
+    """Queue a generation job for `owner`; the parameters are those of `generation_params`."""
+    params = generation_params(**params)
+    _check_active_jobs(owner)
+    job = Job.objects.create(kind=Job.GENERATE, owner=owner, params=params)
+    _enqueue_after_commit()
+    return job
+
+
+def description_submit(*, owner, queries: list[str], k: int = DEFAULT_K) -> Job:
+    """A description of each query (two for a comparison) from its top-k retrieved captions.
+
+    Retrieval happens here, so the page can cite exactly the captions the model was given. When every
+    answer is cached for the configured model, the job is finished at once and no worker is involved.
+    """
+    cleaned = []
+    for index, query in enumerate(queries):
+        field = "q" if index == 0 else "q2"
+        try:
+            cleaned.append(clean_query(query))
+        except QueryError as exc:
+            raise JobError(str(exc), field) from None
+    if not 1 <= len(cleaned) <= 2:
+        raise JobError("Describe one condition, or compare two.")
+    if not K_RANGE[0] <= k <= K_RANGE[1]:
+        raise JobError(f"Use from {K_RANGE[0]} to {K_RANGE[1]} captions.", "k")
+    items = []
+    for index, query in enumerate(cleaned):
+        sources = description_sources(query=query, k=k)
+        if not sources:
+            raise JobError(
+                f"No image captions matched “{query}”, so there is nothing to ground a description in.",
+                "q" if index == 0 else "q2",
+            )
+        items.append({"query": query, "k": k, "sources": sources})
+
+    cached = [
+        description_cached(query=item["query"], model=settings.MIRAGE_LLM_MODEL, k=k, sources=item["sources"])
+        for item in items
+    ]
+    params = {"items": items}
+    if all(cached):
+        now = timezone.now()
+        return Job.objects.create(
+            kind=Job.DESCRIBE,
+            owner=owner,
+            params=params,
+            status=Job.SUCCEEDED,
+            result={"descriptions": [d.pk for d in cached], "model": cached[0].model_label, "cached": True},
+            progress_message="answered from the cache",
+            started_at=now,
+            finished_at=now,
+        )
+    _check_active_jobs(owner)
+    job = Job.objects.create(kind=Job.DESCRIBE, owner=owner, params=params)
+    _enqueue_after_commit()
+    return job
+
+
+def job_cancel(*, job: Job) -> Job:
+    """A queued job is cancelled at once; a running one stops at its worker's next step."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.status == Job.QUEUED:
+            job.status, job.finished_at = Job.CANCELLED, timezone.now()
+            job.save(update_fields=["status", "finished_at"])
+        elif job.status == Job.RUNNING:
+            job.cancel_requested = True
+            job.save(update_fields=["cancel_requested"])
+        else:
+            raise JobError(f"This job has already finished ({job.get_status_display()}).")
+    return job
+
+
+def synthetic_image_store(*, owner, png: bytes, caption: str, external_id: str) -> Image:
+    """A generated picture as a corpus image: synthetic, owned by its author, pending moderation, in the
+    "generated" dataset. Files are named by content hash, as the importers name theirs."""
+    picture = PILImage.open(io.BytesIO(png))
+    sha = hashlib.sha256(png).hexdigest()
+    thumb = io.BytesIO()
+    imaging.make_thumbnail(picture).convert("RGB").save(thumb, format="JPEG", quality=85)
+    dataset = dataset_get_or_create(
+        slug=GENERATED_DATASET,
+        name="Generated images",
+        description="Synthetic images made by the text-to-image model on request; not real patients.",
+    )
+    image = Image(
+        dataset=dataset,
+        external_id=external_id,
+        caption=caption,
+        modality=derive_modality(caption, [], []),
+        licence=NONE,
+        attribution="Generated by MIRAGE; not a real patient image.",
+        is_synthetic=True,
+        owner=owner,
+        moderation_state=Image.PENDING,
+        width=picture.width,
+        height=picture.height,
+        format="PNG",
+        sha256=sha,
+    )
+    image.file.name = _store(f"images/{sha[:2]}/{sha}.png", png)
+    image.thumbnail.name = _store(f"thumbs/{sha[:2]}/{sha}.jpg", thumb.getvalue())
+    image.save()
+    return image
+
+
+def _store(name: str, data: bytes) -> str:
+    if default_storage.exists(name):
+        return name
+    return default_storage.save(name, ContentFile(data))
+
+
+def generated_image_store(*, job: Job, index: int, png: bytes, metadata: dict[str, str]) -> Image:
+    """One output of a generation job, with its provenance row."""
+    image = synthetic_image_store(
+        owner=job.owner,
+        png=png,
+        caption=f"Synthetic image generated from the prompt: {metadata['prompt']}",
+        external_id=f"job{job.pk}-{index + 1}",
+    )
+    GeneratedImage.objects.create(
+        image=image, job=job, index=index, seed=int(metadata["seed"]), metadata=metadata
+    )
+    return image
+
+
+def description_store(
+    *,
+    query: str,
+    k: int,
+    sources: list[dict],
+    model_spec: str,
+    model_label: str,
+    is_fallback: bool,
+    prompt: str,
+    answer: str,
+    new_tokens: int,
+    seconds: float,
+) -> Description:
+    """Cache an answer; an identical one stored meanwhile (two jobs, same question) is kept instead."""
+    key = captions_key(sources)
+    try:
+        with transaction.atomic():
+            return Description.objects.create(
+                query=query,
+                model=model_spec,
+                model_label=model_label,
+                k=k,
+                captions_key=key,
+                sources=sources,
+                prompt=prompt,
+                answer=answer,
+                is_fallback=is_fallback,
+                new_tokens=new_tokens,
+                seconds=round(seconds, 2),
+            )
+    except IntegrityError:
+        return Description.objects.get(query=query, model=model_spec, k=k, captions_key=key)

@@ -1,0 +1,151 @@
+"""Pages for generation and descriptions. Thin: forms read the fields, services and selectors do the rest."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.generation import selectors, services
+from apps.generation.forms import DescribeForm, GenerateForm
+from apps.generation.models import Job
+from apps.generation.worker import MAX_ATTEMPTS
+from apps.ml.describer import model_label
+from apps.ml.specs import short_name
+from apps.search.selectors import QueryError
+
+GENERATE_FIELDS = ("prompt", "negative_prompt", "mode", "steps", "guidance", "seed", "count")
+
+
+def _models() -> dict[str, str]:
+    return {
+        "diffusion": short_name(settings.MIRAGE_DIFFUSION_MODEL),
+        "lora": short_name(settings.MIRAGE_DIFFUSION_LORA) if settings.MIRAGE_DIFFUSION_LORA else "",
+        "llm": model_label(settings.MIRAGE_LLM_MODEL),
+    }
+
+
+@login_required
+def generate(request: HttpRequest) -> HttpResponse:
+    """The generation form; `?prompt=` (and the other fields) pre-fill it, e.g. from a search."""
+    status = 200
+    if request.method == "POST":
+        form = GenerateForm(request.POST)
+        if form.is_valid():
+            try:
+                job = services.generation_submit(owner=request.user, **form.params())
+            except services.JobError as exc:
+                form.add_error(exc.field, str(exc))
+                status = exc.status
+            else:
+                return redirect("generation:job", pk=job.pk)
+        else:
+            status = 400
+    else:
+        form = GenerateForm(
+            initial={name: request.GET[name] for name in GENERATE_FIELDS if request.GET.get(name)}
+        )
+    context = {"form": form, "models": _models()}
+    return render(request, "generation/generate.html", context, status=status)
+
+
+@login_required
+def describe(request: HttpRequest) -> HttpResponse:
+    """The description form; with `?q=` it also shows the captions the model will be given."""
+    status = 200
+    preview: list[tuple[str, list[dict]]] = []
+    if request.method == "POST":
+        form = DescribeForm(request.POST)
+        if form.is_valid():
+            try:
+                job = services.description_submit(
+                    owner=request.user, queries=form.queries(), k=form.cleaned_data["k"]
+                )
+            except services.JobError as exc:
+                form.add_error(exc.field, str(exc))
+                status = exc.status
+            else:
+                return redirect("generation:job", pk=job.pk)
+        else:
+            status = 400
+    elif request.GET.get("q"):
+        # Links from searches and comparisons name the queries and leave k to its default.
+        form = DescribeForm({"k": services.DEFAULT_K, **request.GET.dict()})
+        if form.is_valid():
+            try:
+                preview = [
+                    (query, selectors.description_sources(query=query, k=form.cleaned_data["k"]))
+                    for query in form.queries()
+                ]
+            except QueryError as exc:
+                form.add_error(None, str(exc))
+                status = 400
+        else:
+            status = 400
+    else:
+        form = DescribeForm()
+    context = {"form": form, "preview": preview, "models": _models()}
+    return render(request, "generation/describe.html", context, status=status)
+
+
+def _job_context(request: HttpRequest, job: Job) -> dict:
+    quiet = selectors.job_quiet_seconds(job)
+    again = {name: job.params[name] for name in GENERATE_FIELDS if name in job.params}
+    return {
+        "job": job,
+        "images": selectors.job_images(job, request.user) if job.kind == Job.GENERATE else [],
+        "descriptions": selectors.job_descriptions(job, request.user) if job.kind == Job.DESCRIBE else [],
+        # Heartbeats come every lease/4 seconds; half a lease of silence is worth telling the user.
+        "worker_quiet": quiet
+        if quiet is not None and quiet > settings.MIRAGE_JOB_LEASE_SECONDS / 2
+        else None,
+        "queue_ahead": selectors.jobs_ahead(job),
+        "max_attempts": MAX_ATTEMPTS,
+        "again_query": urlencode(again) if job.kind == Job.GENERATE else "",
+    }
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.job_get_for_user(request.user, pk)
+    return render(request, "generation/job.html", _job_context(request, job))
+
+
+@login_required
+def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job page's live part alone, polled by htmx while the job is unfinished."""
+    job = selectors.job_get_for_user(request.user, pk)
+    return render(request, "generation/_job_status.html", _job_context(request, job))
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.job_get_for_user(request.user, pk)
+    try:
+        job = services.job_cancel(job=job)
+    except services.JobError as exc:
+        context = _job_context(request, job) | {"error": str(exc)}
+        return render(request, "generation/job.html", context, status=409)
+    if job.status == Job.CANCELLED:
+        messages.success(request, "The job was cancelled before it started.")
+    else:
+        messages.success(request, "Cancelling: the worker stops at its next step.")
+    return redirect("generation:job", pk=job.pk)
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    jobs = selectors.jobs_for_user(request.user)[:100]
+    return render(request, "generation/jobs.html", {"jobs": jobs})
+
+
+@login_required
+def my_images(request: HttpRequest) -> HttpResponse:
+    images = selectors.generated_images_for_user(request.user)[:200]
+    return render(request, "generation/my_images.html", {"images": images})

@@ -1,0 +1,158 @@
+"""Moderation endpoints: the queue, one image's review, deciding, reporting, the decision log.
+
+The same selectors, services and access check as the pages: moderators only, except reporting,
+which any logged-in user may do for an image they can see.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.api.errors import ERROR
+from apps.corpus.selectors import image_get_for_user
+from apps.moderation.access import moderator_check
+from apps.moderation.selectors import (
+    LOG_PAGE,
+    QUEUE_KINDS,
+    QUEUE_PAGE,
+    decision_log,
+    image_review,
+    moderation_queue,
+)
+from apps.moderation.serializers import (
+    DecideSerializer,
+    DecisionSerializer,
+    LogParamsSerializer,
+    QueueItemSerializer,
+    QueueParamsSerializer,
+    ReportRequestSerializer,
+    ReportSerializer,
+    ReviewSerializer,
+)
+from apps.moderation.services import image_report, moderation_decide
+
+
+class IsModerator(BasePermission):
+    """Anonymous → 401; logged in but not a moderator → 403, through the pages' own check."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        moderator_check(request.user)
+        return True
+
+
+class QueuePagination(PageNumberPagination):
+    page_size = QUEUE_PAGE
+
+
+class LogPagination(PageNumberPagination):
+    page_size = LOG_PAGE
+
+
+PAGE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
+
+
+class QueueView(GenericAPIView):
+    permission_classes = [IsModerator]
+    serializer_class = QueueItemSerializer
+    pagination_class = QueuePagination
+
+    @extend_schema(
+        summary="The moderation queue: images waiting for a decision, longest-waiting first",
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                str,
+                enum=list(QUEUE_KINDS),
+                description="pending: new generated images; reported: images with open reports; "
+                "all (default): both",
+            )
+        ],
+        responses={200: QueueItemSerializer(many=True), **PAGE_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        params = QueueParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = self.paginate_queryset(moderation_queue(kind=params.validated_data["kind"]))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ReviewView(APIView):
+    permission_classes = [IsModerator]
+
+    @extend_schema(
+        summary="One image as a moderator reviews it: its open reports and decision history",
+        responses={200: ReviewSerializer, 401: ERROR, 403: ERROR, 404: ERROR},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        review = image_review(image=image_get_for_user(request.user, pk))
+        return Response(ReviewSerializer(review, context={"request": request}).data)
+
+
+class DecideView(APIView):
+    permission_classes = [IsModerator]
+
+    @extend_schema(
+        summary="Decide on an image: approve, reject (with a reason) or dismiss its reports",
+        description="Every decision is logged and closes the image's open reports. 409 when the "
+        "image's state already settles it (already approved or rejected, no reports to dismiss); "
+        "403 for approving one's own image.",
+        request=DecideSerializer,
+        responses={201: DecisionSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        image = image_get_for_user(request.user, pk)
+        data = DecideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decision = moderation_decide(
+            moderator=request.user,
+            image=image,
+            decision=data.validated_data["action"],
+            reason=data.validated_data["reason"],
+        )
+        return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+class ReportView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Report an image you can see; a moderator will review it",
+        description="The image stays visible until a moderator decides. 403 for your own image; "
+        "409 when you have an open report on it already, or it has been removed.",
+        request=ReportRequestSerializer,
+        responses={201: ReportSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        image = image_get_for_user(request.user, pk)
+        data = ReportRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = image_report(user=request.user, image=image, reason=data.validated_data["reason"])
+        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+class DecisionLogView(GenericAPIView):
+    permission_classes = [IsModerator]
+    serializer_class = DecisionSerializer
+    pagination_class = LogPagination
+
+    @extend_schema(
+        summary="The decision log: who decided what, when and why; newest first",
+        parameters=[OpenApiParameter("image", int, description="Only decisions on this image")],
+        responses={200: DecisionSerializer(many=True), **PAGE_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        params = LogParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        pk = params.validated_data.get("image")
+        image = image_get_for_user(request.user, pk) if pk is not None else None
+        page = self.paginate_queryset(decision_log(image=image))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -1,0 +1,13 @@
+"""This app's REST endpoints; included under /api/ by apps/api/urls.py."""
+
+from django.urls import path
+
+from apps.moderation import api
+
+urlpatterns = [
+    path("moderation/queue/", api.QueueView.as_view(), name="moderation-queue"),
+    path("moderation/images/<int:pk>/", api.ReviewView.as_view(), name="moderation-review"),
+    path("moderation/images/<int:pk>/decisions/", api.DecideView.as_view(), name="moderation-decide"),
+    path("moderation/decisions/", api.DecisionLogView.as_view(), name="moderation-decisions"),
+    path("images/<int:pk>/reports/", api.ReportView.as_view(), name="moderation-report"),
+]

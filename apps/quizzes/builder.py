@@ -1,0 +1,195 @@
+"""Questions drafted from images: right answers from captions, distractors from other images.
+
+Reads only; `services.quiz_build_from_studyset` stores what this drafts. Distractors come first
+from the other images of the study set (on topic for the class), then from the corpus images whose
+captions are nearest in the caption embedding space but not near-duplicates, then from other
+images of the same modality. A distractor never reads the same as the right answer.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import Case, IntegerField, Value, When
+from pgvector.django import CosineDistance
+
+from apps.corpus.models import Embedding, Image
+from apps.corpus.selectors import images_visible_to
+from apps.corpus.spaces import CAPTION
+from apps.quizzes.models import Question
+
+OPTIONS = 4
+MAX_ANSWER_CHARS = 160
+# Captions this close in meaning are treated as saying the same thing, so never offered as a "wrong" answer.
+NEAR_DUPLICATE_SIMILARITY = 0.97
+NEIGHBOURS = 30
+TRUE, FALSE = "True", "False"
+
+
+@dataclass
+class OptionDraft:
+    text: str = ""
+    image: Image | None = None
+    is_correct: bool = False
+
+
+@dataclass
+class QuestionDraft:
+    kind: str
+    prompt: str
+    image: Image
+    explanation: str
+    options: list[OptionDraft] = field(default_factory=list)
+
+
+def short_caption(caption: str) -> str:
+    """The caption's first sentence (or its start), as a one-line answer."""
+    text = " ".join((caption or "").split())
+    match = re.match(r"(.{25,}?[.!?])(?:\s|$)", text)
+    if match:
+        text = match.group(1)
+    if len(text) > MAX_ANSWER_CHARS:
+        text = text[: MAX_ANSWER_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return text.rstrip(".")
+
+
+def answer_for(image: Image) -> str:
+    """What the image shows, in a line: from its caption, else its keywords, else its modality."""
+    return short_caption(image.caption) or ", ".join(image.keywords[:3]) or image.get_modality_display()
+
+
+def same_answer(a: str, b: str) -> bool:
+    """Whether two answers read the same (case, punctuation and spacing ignored)."""
+    return _norm(a) == _norm(b)
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def _caption_neighbours(*, image: Image, viewer) -> list[Image]:
+    """Visible images whose captions are nearest in meaning, near-duplicates left out."""
+    stored = (
+        Embedding.objects.filter(space__name=CAPTION, image=image).values_list("vector", flat=True).first()
+    )
+    if stored is None:
+        return []
+    rows = (
+        Embedding.objects.filter(space__name=CAPTION, image__in=images_visible_to(viewer).values("pk"))
+        .exclude(image=image)
+        .annotate(distance=CosineDistance("vector", stored))
+        .filter(distance__gt=1 - NEAR_DUPLICATE_SIMILARITY)
+        .order_by("distance", "image_id")
+        .select_related("image")[:NEIGHBOURS]
+    )
+    return [row.image for row in rows]
+
+
+def _same_modality_first(*, image: Image, viewer) -> Iterable[Image]:
+    return (
+        images_visible_to(viewer)
+        .exclude(pk=image.pk)
+        .annotate(
+            other=Case(
+                When(modality=image.modality, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("other", "pk")[:NEIGHBOURS]
+    )
+
+
+def _candidates(*, image: Image, pool: list[Image], viewer) -> Iterator[Image]:
+    index = next((i for i, other in enumerate(pool) if other.pk == image.pk), -1)
+    seen = {image.pk}
+    # The set's other images, starting after this one, so each question gets different ones.
+    sources = (pool[index + 1 :] + pool[: max(index, 0)], _caption_neighbours(image=image, viewer=viewer))
+    for source in sources:
+        for other in source:
+            if other.pk not in seen:
+                seen.add(other.pk)
+                yield other
+    for other in _same_modality_first(image=image, viewer=viewer):
+        if other.pk not in seen:
+            seen.add(other.pk)
+            yield other
+
+
+def _distinct(image: Image, candidates: Iterator[Image], n: int, *, need_file: bool) -> list[Image]:
+    """Up to n candidates whose answers differ from this image's and from each other's."""
+    chosen: list[Image] = []
+    answers = [answer_for(image)]
+    for other in candidates:
+        if need_file and not other.file:
+            continue
+        text = answer_for(other)
+        if any(same_answer(text, taken) for taken in answers):
+            continue
+        chosen.append(other)
+        answers.append(text)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def _placed(correct: OptionDraft, wrong: list[OptionDraft], rng: random.Random) -> list[OptionDraft]:
+    options = [*wrong]
+    options.insert(rng.randrange(len(wrong) + 1), correct)
+    return options
+
+
+def draft_question(
+    *, kind: str, image: Image, pool: list[Image], viewer, statement_true: bool = True
+) -> QuestionDraft | None:
+    """One question of `kind` about `image`, or None when too few different images exist for it."""
+    answer = answer_for(image)
+    rng = random.Random(f"{kind}:{image.pk}")  # stable: building twice drafts the same question
+    candidates = _candidates(image=image, pool=pool, viewer=viewer)
+    if kind == Question.WHAT:
+        others = _distinct(image, candidates, OPTIONS - 1, need_file=False)
+        if len(others) < OPTIONS - 1:
+            return None
+        wrong = [OptionDraft(text=answer_for(other)) for other in others]
+        options = _placed(OptionDraft(text=answer, is_correct=True), wrong, rng)
+        prompt = "What does this image show?"
+    elif kind == Question.WHICH:
+        others = _distinct(image, candidates, OPTIONS - 1, need_file=True)
+        if len(others) < OPTIONS - 1:
+            return None
+        wrong = [OptionDraft(image=other) for other in others]
+        options = _placed(OptionDraft(image=image, is_correct=True), wrong, rng)
+        prompt = f"Which image shows: “{answer}”?"
+    elif kind == Question.TRUE_FALSE:
+        statement = answer
+        if not statement_true:
+            others = _distinct(image, candidates, 1, need_file=False)
+            statement_true = not others
+            statement = answer_for(others[0]) if others else answer
+        prompt = f"True or false: this image shows “{statement}”."
+        options = [
+            OptionDraft(text=TRUE, is_correct=statement_true),
+            OptionDraft(text=FALSE, is_correct=not statement_true),
+        ]
+    else:
+        raise ValueError(f"unknown question kind {kind!r}")
+    return QuestionDraft(kind=kind, prompt=prompt, image=image, explanation=image.caption, options=options)
+
+
+def draft_questions(*, images: list[Image], kinds: list[str], viewer) -> list[QuestionDraft]:
+    """One question per image, the kinds taken in turn; a kind that cannot be drafted for an image
+    (too few different images for four options) gives way to the next. True/false always can."""
+    drafts: list[QuestionDraft] = []
+    true_false_count = 0
+    for index, image in enumerate(images):
+        turn = [kinds[(index + step) % len(kinds)] for step in range(len(kinds))]
+        for kind in [*turn, Question.TRUE_FALSE]:
+            draft = draft_question(
+                kind=kind, image=image, pool=images, viewer=viewer, statement_true=true_false_count % 2 == 0
+            )
+            if draft is not None:
+                true_false_count += kind == Question.TRUE_FALSE
+                drafts.append(draft)
+                break
+    return drafts

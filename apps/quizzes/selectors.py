@@ -1,0 +1,249 @@
+"""Reads for quizzes: the access helpers, what a student sees in an attempt, and the results."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from apps.corpus.selectors import images_visible_to
+from apps.quizzes.models import Answer, Attempt, Option, Participant, Question, Quiz
+
+LETTERS = "ABCDEFGH"  # options are named A, B, C, D
+
+
+def quiz_get_for_user(user, pk: int, *, manage: bool = False) -> Quiz:
+    """The access helper for one quiz.
+
+    Its owner may open and manage it; a student who joined it with its code may open (and take) it.
+    Anyone else gets a 404 (not even its existence is revealed); a student who joined but tries to
+    manage it gets a 403.
+    """
+    quiz = Quiz.objects.select_related("owner", "studyset").filter(pk=pk).first()
+    if quiz is None or user is None or not user.is_authenticated:
+        raise Http404("No such quiz.")
+    is_owner = quiz.owner_id == user.pk
+    if is_owner:
+        return quiz
+    if not Participant.objects.filter(quiz=quiz, user=user).exists():
+        raise Http404("No such quiz.")
+    if manage:
+        raise PermissionDenied("Only the instructor who made this quiz can manage it.")
+    return quiz
+
+
+def question_get_for_user(user, pk: int, question_pk: int) -> Question:
+    """The access helper for one question of a quiz: its instructor only (as `manage=True`)."""
+    quiz = quiz_get_for_user(user, pk, manage=True)
+    question = (
+        quiz.questions.select_related("image__dataset")
+        .prefetch_related("options__image__dataset")
+        .filter(pk=question_pk)
+        .first()
+    )
+    if question is None:
+        raise Http404("No such question in this quiz.")
+    question.quiz = quiz  # already loaded, with its owner
+    return question
+
+
+def attempt_get_for_user(user, pk: int, *, submit: bool = False) -> Attempt:
+    """The access helper for one attempt: its student, and (to read it) the quiz's owner."""
+    attempt = Attempt.objects.select_related("quiz", "user").filter(pk=pk).first()
+    if attempt is None or user is None or not user.is_authenticated:
+        raise Http404("No such attempt.")
+    if attempt.user_id == user.pk:
+        return attempt
+    if attempt.quiz.owner_id == user.pk:
+        if submit:
+            raise PermissionDenied("Only the student can hand in their attempt.")
+        return attempt
+    raise Http404("No such attempt.")
+
+
+def questions_visible_to(*, quiz: Quiz, user) -> QuerySet[Question]:
+    """The quiz's questions whose images (asked about and offered) this user may see.
+
+    Read at every use, so an image rejected by moderation takes its questions out of the quiz.
+    """
+    visible = images_visible_to(user).values("pk")
+    hidden_option = Option.objects.filter(question=OuterRef("pk"), image__isnull=False).exclude(
+        image__in=visible
+    )
+    return quiz.questions.filter(image__in=visible).exclude(Exists(hidden_option)).order_by("position", "pk")
+
+
+def quiz_hidden_question_count(*, quiz: Quiz) -> int:
+    """Questions students no longer see, because an image in them is not (or no longer) approved."""
+    return quiz.questions.count() - questions_visible_to(quiz=quiz, user=None).count()
+
+
+@dataclass
+class QuizFacts:
+    """What a quiz's instructor sees at a glance on its manage page."""
+
+    question_count: int
+    participant_count: int
+    hidden_question_count: int  # questions students no longer see
+    locked: bool  # taken by a student, so its questions can no longer change
+
+
+def quiz_facts(*, quiz: Quiz) -> QuizFacts:
+    return QuizFacts(
+        question_count=quiz.questions.count(),
+        participant_count=quiz.participants.count(),
+        hidden_question_count=quiz_hidden_question_count(quiz=quiz),
+        locked=quiz.attempts.exists(),
+    )
+
+
+def attempt_visible_question_ids(*, attempt: Attempt) -> list[int]:
+    """The attempt's questions, in its order, less any whose images its student may no longer see."""
+    visible = set(questions_visible_to(quiz=attempt.quiz, user=attempt.user).values_list("pk", flat=True))
+    return [pk for pk in attempt.question_ids if pk in visible]
+
+
+@dataclass
+class AttemptQuestion:
+    number: int
+    question: Question
+    options: list[Option]  # in the order this attempt shows them
+    chosen: Option | None = None
+    answered: bool = False
+    is_correct: bool = False
+
+    @property
+    def lettered_options(self) -> list[tuple[str, Option]]:
+        return list(zip(LETTERS, self.options, strict=False))
+
+
+def attempt_questions(*, attempt: Attempt) -> list[AttemptQuestion]:
+    """The attempt's questions and options in the order it shows them, with the answers if handed in.
+
+    The order comes from the attempt's stored question list and seed, so a reload shows the same.
+    """
+    ids = attempt_visible_question_ids(attempt=attempt)
+    questions = {
+        q.pk: q
+        for q in Question.objects.filter(pk__in=ids)
+        .select_related("image", "image__dataset")
+        .prefetch_related("options__image")
+    }
+    answers = {a.question_id: a for a in Answer.objects.filter(attempt=attempt).select_related("option")}
+    shown = []
+    for number, pk in enumerate(ids, start=1):
+        question = questions[pk]
+        options = list(question.options.all())
+        if attempt.quiz.shuffle_options and question.kind != Question.TRUE_FALSE:
+            random.Random(f"{attempt.seed}:{pk}").shuffle(options)
+        answer = answers.get(pk)
+        shown.append(
+            AttemptQuestion(
+                number=number,
+                question=question,
+                options=options,
+                chosen=answer.option if answer else None,
+                answered=answer is not None and answer.option_id is not None,
+                is_correct=bool(answer and answer.is_correct),
+            )
+        )
+    return shown
+
+
+def attempts_of(*, user) -> QuerySet[Attempt]:
+    return Attempt.objects.filter(user=user).select_related("quiz").order_by("-started_at")
+
+
+def quizzes_owned_by(*, user) -> QuerySet[Quiz]:
+    return (
+        Quiz.objects.filter(owner=user)
+        .annotate(
+            question_count=Count("questions", distinct=True),
+            participant_count=Count("participants", distinct=True),
+        )
+        .order_by("-created_at", "-pk")  # Meta.ordering does not apply to grouped queries
+    )
+
+
+def quizzes_joined_by(*, user) -> QuerySet[Quiz]:
+    return (
+        Quiz.objects.filter(participants__user=user)
+        .select_related("owner")
+        .order_by("-participants__joined_at")
+    )
+
+
+def attempts_used(*, quiz: Quiz, user) -> list[Attempt]:
+    return list(Attempt.objects.filter(quiz=quiz, user=user).order_by("number"))
+
+
+# --- results (instructors) --------------------------------------------------------------------------
+
+
+@dataclass
+class StudentResult:
+    username: str
+    name: str
+    attempts: list[Attempt] = field(default_factory=list)  # handed in, in order
+
+    @property
+    def best(self) -> Attempt | None:
+        return max(self.attempts, key=lambda a: (a.percent or 0, -a.number), default=None)
+
+    @property
+    def last(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+
+@dataclass
+class QuestionStat:
+    number: int
+    question: Question
+    answered: int  # answers handed in, blanks included
+    correct: int
+
+    @property
+    def share_correct(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+    @property
+    def percent_correct(self) -> int | None:
+        share = self.share_correct
+        return None if share is None else round(100 * share)
+
+
+def quiz_results_by_student(*, quiz: Quiz) -> list[StudentResult]:
+    """Every student who joined (or handed in an attempt), with their handed-in attempts, by name."""
+    results: dict[int, StudentResult] = {}
+    joined = Participant.objects.filter(quiz=quiz).select_related("user")
+    for participant in joined:
+        user = participant.user
+        results[user.pk] = StudentResult(username=user.username, name=user.get_full_name())
+    for attempt in Attempt.objects.filter(quiz=quiz, submitted_at__isnull=False).select_related("user"):
+        user = attempt.user
+        results.setdefault(user.pk, StudentResult(username=user.username, name=user.get_full_name()))
+        results[user.pk].attempts.append(attempt)
+    for result in results.values():
+        result.attempts.sort(key=lambda a: a.number)
+    return sorted(results.values(), key=lambda r: r.username.casefold())
+
+
+def quiz_question_stats(*, quiz: Quiz) -> list[QuestionStat]:
+    """Per question, in quiz order: answers handed in and the share correct (its difficulty)."""
+    counted = (
+        quiz.questions.annotate(
+            answered=Count("answers", filter=Q(answers__attempt__submitted_at__isnull=False)),
+            correct=Count(
+                "answers", filter=Q(answers__attempt__submitted_at__isnull=False, answers__is_correct=True)
+            ),
+        )
+        .select_related("image")
+        .order_by("position", "pk")
+    )
+    return [
+        QuestionStat(number=number, question=q, answered=q.answered, correct=q.correct)
+        for number, q in enumerate(counted, start=1)
+    ]

@@ -1,0 +1,150 @@
+"""Retrieval evaluation: Recall@K and MRR, per channel and fused, with the platform's own queries.
+
+Two protocols, run on the images of one split:
+- text → image (the protocol behind the CLIP model card: ROCO validation, R@10 = 0.679): each
+  image's caption is the query, the image itself the one right answer, in the CLIP image space;
+- keywords → caption: each entry's keywords are the query, its caption the right answer, in the
+  caption space, in full text, in the CLIP space (text → image) when present, and fused by RRF.
+
+A target ranked below `depth` counts as not found (so MRR is MRR@depth).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from apps.corpus.models import Image
+from apps.corpus.spaces import CAPTION, CLIP, configured_spaces
+from apps.search.channels import (
+    FULL_TEXT,
+    Channel,
+    Ranking,
+    channel_for,
+    full_text_images,
+    fuse,
+    nearest_images,
+)
+from apps.search.filters import Filters, restriction
+
+FUSED = "fused"
+TEXT_TO_IMAGE = "text→image (caption as query)"
+KEYWORDS_TO_CAPTION = "keywords→caption"
+
+
+@dataclass
+class Score:
+    protocol: str
+    channel: str
+    queries: int
+    recall: dict[int, float]  # K → share of queries whose target is in the top K
+    mrr: float
+
+
+def _score(protocol: str, channel: str, ranks: list[int | None], ks: list[int]) -> Score:
+    n = len(ranks)
+    recall = {k: sum(1 for r in ranks if r is not None and r <= k) / n if n else 0.0 for k in ks}
+    mrr = sum(1.0 / r for r in ranks if r is not None) / n if n else 0.0
+    return Score(protocol=protocol, channel=channel, queries=n, recall=recall, mrr=mrr)
+
+
+def _rank_of(target: int, ranking: Ranking) -> int | None:
+    for position, (image_id, _) in enumerate(ranking, start=1):
+        if image_id == target:
+            return position
+    return None
+
+
+def evaluate(
+    *,
+    split: str,
+    ks: list[int],
+    channels: Iterable[str] | None = None,
+    limit: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[list[Score], list[str]]:
+    """Scores for each protocol and channel that can run; and a line for each that cannot."""
+    depth = max(max(ks), 100)
+    wanted = set(channels or [CLIP, CAPTION, FULL_TEXT, FUSED])
+    notes: list[str] = []
+    available: dict[str, Channel] = {}
+    for name, config in configured_spaces().items():
+        if name not in wanted and FUSED not in wanted:
+            continue
+        channel, reason = channel_for(config)
+        if channel is None:
+            notes.append(f"{name}: not evaluated — {reason}")
+        else:
+            available[name] = channel
+
+    entries = Image.objects.filter(split=split, moderation_state=Image.APPROVED).order_by("pk")
+    if limit:
+        entries = entries[:limit]
+    entries = list(entries.values_list("pk", "caption", "keywords", "file"))
+    if not entries:
+        notes.append(f"no entries in split {split!r}")
+        return [], notes
+    scores: list[Score] = []
+
+    clip = available.get(CLIP)
+    if clip and CLIP in wanted:
+        where = restriction(filters=Filters(split=split), require_file=True)
+        with_image = [(pk, caption) for pk, caption, _, file in entries if file]
+        vectors = clip.encoder.encode_texts([caption for _, caption in with_image])
+        ranks = []
+        for (pk, _), vector in zip(with_image, vectors, strict=True):
+            ranks.append(
+                _rank_of(pk, nearest_images(space=clip.space, vector=vector, limit=depth, where=where))
+            )
+            if on_progress:
+                on_progress(1)
+        if with_image:
+            scores.append(_score(TEXT_TO_IMAGE, CLIP, ranks, ks))
+        else:
+            notes.append(f"clip: no images with files in split {split!r} for text→image")
+
+    where = restriction(filters=Filters(split=split), require_file=False)
+    queries = [(pk, " ".join(keywords)) for pk, _, keywords, _ in entries if keywords]
+    per_channel: dict[str, list[int | None]] = {}
+    fused_ranks: list[int | None] = []
+    encoded = {name: ch.encoder.encode_texts([q for _, q in queries]) for name, ch in available.items()}
+    for index, (pk, query) in enumerate(queries):
+        rankings: dict[str, Ranking] = {}
+        for name, ch in available.items():
+            rankings[name] = nearest_images(
+                space=ch.space, vector=encoded[name][index], limit=depth, where=where
+            )
+        rankings[FULL_TEXT] = full_text_images(query=query, limit=depth, where=where)
+        for name, ranking in rankings.items():
+            per_channel.setdefault(name, []).append(_rank_of(pk, ranking))
+        fused = [(image_id, score) for image_id, score, _ in fuse(rankings, rrf_k=settings.MIRAGE_RRF_K)]
+        fused_ranks.append(_rank_of(pk, fused[:depth]))
+        if on_progress:
+            on_progress(1)
+    for name, ranks in per_channel.items():
+        if name in wanted:
+            scores.append(_score(KEYWORDS_TO_CAPTION, name, ranks, ks))
+    if FUSED in wanted and queries:
+        scores.append(_score(KEYWORDS_TO_CAPTION, f"{FUSED} ({' + '.join(per_channel)})", fused_ranks, ks))
+    return scores, notes
+
+
+def write_csv(path: Path, scores: list[Score], ks: list[int]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["protocol", "channel", "queries", *[f"R@{k}" for k in ks], "MRR"])
+        for score in scores:
+            writer.writerow(
+                [
+                    score.protocol,
+                    score.channel,
+                    score.queries,
+                    *[f"{score.recall[k]:.4f}" for k in ks],
+                    f"{score.mrr:.4f}",
+                ]
+            )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StudysetsConfig(AppConfig):
+    name = "apps.studysets"
+    verbose_name = "Study sets"

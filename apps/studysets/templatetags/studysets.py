@@ -1,0 +1,50 @@
+"""The "Save to study set" form shown on every search result card and image page."""
+
+from __future__ import annotations
+
+from django import template
+
+from apps.corpus.models import Image
+from apps.corpus.selectors import images_visible_to
+from apps.studysets.models import StudySet
+from apps.studysets.selectors import studyset_saved_in
+
+register = template.Library()
+
+
+def _per_request(request, user) -> dict:
+    """The user's sets and what they hold, read once per page however many cards it shows."""
+    cache = getattr(request, "_studyset_save_form", None)
+    if cache is None:
+        cache = {
+            "sets": list(
+                StudySet.objects.filter(owner=user).order_by("-updated_at", "-pk").only("pk", "title")
+            ),
+            "saved": studyset_saved_in(user=user),
+            "count": 0,
+        }
+        request._studyset_save_form = cache
+    cache["count"] += 1  # distinct element ids when one page shows several forms
+    return cache
+
+
+@register.inclusion_tag("studysets/_save_form.html", takes_context=True)
+def studyset_save_form(context) -> dict:
+    image = context["image"]
+    request = context.get("request")
+    user = context.get("user") or getattr(request, "user", None)
+    if request is None or user is None or not user.is_authenticated:
+        login_next = request.get_full_path() if request is not None else "/"
+        return {"anonymous": True, "login_next": login_next}
+    if image.moderation_state != Image.APPROVED and not images_visible_to(user).filter(pk=image.pk).exists():
+        return {"hidden": True}  # e.g. a moderator reviewing someone's pending image: not theirs to save
+    cache = _per_request(request, user)
+    return {
+        "anonymous": False,
+        "image": image,
+        "sets": cache["sets"],
+        "saved_in": cache["saved"].get(image.pk, []),
+        "uid": f"ss{cache['count']}",
+        "next": request.get_full_path(),
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,220 @@
+"""Study set pages. Thin: forms in, services and selectors do the work, every set through
+`studyset_get_for_user`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.studysets import services
+from apps.studysets.export import studyset_export_response
+from apps.studysets.forms import NoteForm, PublicSearchForm, SaveImageForm, StudySetForm
+from apps.studysets.models import StudySet
+from apps.studysets.selectors import (
+    PUBLIC_PER_PAGE,
+    studyset_get_for_user,
+    studyset_hidden_count,
+    studyset_item_get_for_owner,
+    studyset_items_visible,
+    studysets_owned_by,
+    studysets_public,
+)
+from apps.studysets.services import StudySetError
+
+
+def _problem(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    return render(request, "studysets/problem.html", {"message": message}, status=status)
+
+
+def _next_or(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _link(studyset: StudySet) -> str:
+    return reverse("studysets:detail", args=[studyset.pk])
+
+
+@login_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "studysets/mine.html",
+        {"studysets": studysets_owned_by(user=request.user), "form": StudySetForm()},
+    )
+
+
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    form = StudySetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            studyset = services.studyset_create(owner=request.user, **form.cleaned_data)
+        except StudySetError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Created “{studyset.title}”.")
+            return redirect(_link(studyset))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "studysets/form.html", {"form": form, "studyset": None}, status=status)
+
+
+@require_GET
+def public(request: HttpRequest) -> HttpResponse:
+    form = PublicSearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    page = Paginator(studysets_public(viewer=request.user, query=query), PUBLIC_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "studysets/public.html",
+        {"form": form, "query": query, "page": page},
+        status=200 if form.is_valid() else 400,
+    )
+
+
+@require_GET
+def detail(request: HttpRequest, pk: int, token: str | None = None) -> HttpResponse:
+    studyset = studyset_get_for_user(request.user, pk, token=token)
+    is_owner = request.user.is_authenticated and studyset.owner_id == request.user.pk
+    context = {
+        "studyset": studyset,
+        "items": studyset_items_visible(studyset=studyset, user=request.user),
+        "is_owner": is_owner,
+        "token": token,
+        "hidden": studyset_hidden_count(studyset=studyset, user=request.user) if is_owner else 0,
+        "share_url": request.build_absolute_uri(
+            reverse("studysets:shared", args=[studyset.pk, studyset.share_token])
+        )
+        if is_owner
+        else "",
+        "export_url": reverse("studysets:shared_export", args=[pk, token])
+        if token
+        else reverse("studysets:export", args=[pk]),
+        "can_quiz": getattr(request.user, "is_instructor", False) and (is_owner or studyset.is_public),
+    }
+    return render(request, "studysets/detail.html", context)
+
+
+@require_GET
+def export(request: HttpRequest, pk: int, token: str | None = None) -> FileResponse:
+    return studyset_export_response(
+        studyset=studyset_get_for_user(request.user, pk, token=token),
+        user=request.user,
+        base_url=request.build_absolute_uri("/"),
+    )
+
+
+@login_required
+@require_POST
+def copy(request: HttpRequest, pk: int) -> HttpResponse:
+    source = studyset_get_for_user(request.user, pk, token=request.POST.get("token") or None)
+    studyset = services.studyset_copy(studyset=source, owner=request.user)
+    messages.success(request, f"Copied into your study sets as “{studyset.title}”.")
+    return redirect(_link(studyset))
+
+
+@login_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    studyset = studyset_get_for_user(request.user, pk, write=True)
+    form = StudySetForm(request.POST or None, instance=studyset)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.studyset_update(studyset=studyset, **form.cleaned_data)
+        except StudySetError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Saved.")
+            return redirect(_link(studyset))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "studysets/form.html", {"form": form, "studyset": studyset}, status=status)
+
+
+@login_required
+@require_POST
+def renew_link(request: HttpRequest, pk: int) -> HttpResponse:
+    studyset = services.studyset_renew_link(studyset=studyset_get_for_user(request.user, pk, write=True))
+    messages.success(request, "The set has a new link; the old link no longer opens it.")
+    return redirect(_link(studyset))
+
+
+@login_required
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    studyset = studyset_get_for_user(request.user, pk, write=True)
+    if request.method == "POST":
+        services.studyset_delete(studyset=studyset)
+        messages.success(request, f"Deleted “{studyset.title}”.")
+        return redirect("studysets:mine")
+    return render(request, "studysets/delete.html", {"studyset": studyset})
+
+
+@login_required
+@require_POST
+def save_image(request: HttpRequest) -> HttpResponse:
+    form = SaveImageForm(request.POST)
+    if not form.is_valid():
+        return _problem(
+            request, "Choose an image and a study set, with a note of at most 2000 characters.", status=400
+        )
+    chosen = form.cleaned_data["studyset"]
+    if chosen is not None:
+        studyset = studyset_get_for_user(request.user, chosen, write=True)
+    elif not StudySet.objects.filter(owner=request.user).exists():
+        studyset = services.studyset_for_quick_save(owner=request.user)
+    else:
+        return _problem(request, "Choose which of your study sets to save the image to.", status=400)
+    try:
+        _item, created = services.studyset_add_image(
+            studyset=studyset,
+            user=request.user,
+            image_id=form.cleaned_data["image"],
+            note=form.cleaned_data["note"],
+        )
+    except StudySetError as exc:
+        return _problem(request, str(exc), status=exc.status)
+    messages.success(request, f"{'Saved to' if created else 'Already in'} “{studyset.title}”.")
+    return redirect(_next_or(request, _link(studyset)))
+
+
+@login_required
+@require_POST
+def item_note(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = studyset_item_get_for_owner(request.user, pk, item_pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _problem(request, "A note may be at most 2000 characters long.", status=400)
+    services.studyset_item_set_note(item=item, note=form.cleaned_data["note"])
+    messages.success(request, "Note saved.")
+    return redirect(f"{_link(item.studyset)}#item-{item.pk}")
+
+
+@login_required
+@require_POST
+def item_move(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = studyset_item_get_for_owner(request.user, pk, item_pk)
+    direction = request.POST.get("direction")
+    if direction not in ("up", "down"):
+        return _problem(request, "Move an image up or down.", status=400)
+    services.studyset_item_move(item=item, user=request.user, up=direction == "up")
+    return redirect(f"{_link(item.studyset)}#item-{item.pk}")
+
+
+@login_required
+@require_POST
+def item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = studyset_item_get_for_owner(request.user, pk, item_pk)
+    services.studyset_item_remove(item=item)
+    messages.success(request, "Removed from the set.")
+    return redirect(_link(item.studyset))

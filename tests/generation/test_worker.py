@@ -1,0 +1,203 @@
+"""The worker cycle in this process (`process_one`), on the tiny models: results, leases, failures."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image as PILImage
+
+from apps.corpus.models import Image
+from apps.generation import services
+from apps.generation.models import Description, GeneratedImage, Job
+from apps.generation.worker import MAX_ATTEMPTS, JobRun, Lease, LeaseLost, process_one, requeue_orphans
+from tests import factories
+from tests.ml.tiny_generation_models import TINY_IMAGE_SIZE
+
+pytestmark = pytest.mark.django_db
+
+
+def generate(owner, **params) -> Job:
+    params = {"prompt": "chest x-ray with pneumothorax", "mode": services.FAST} | params
+    return services.generation_submit(owner=owner, **params)
+
+
+def test_nothing_queued_means_nothing_to_do():
+    assert process_one() is None
+
+
+def test_a_generation_job_stores_marked_pending_images_owned_by_its_author(tiny_models):
+    author = factories.user()
+    job = generate(author, count=2, seed=123, negative_prompt="text labels", mode=services.QUALITY, steps=25)
+
+    done = process_one()
+
+    assert (done.pk, done.status, done.attempts, done.error) == (job.pk, Job.SUCCEEDED, 1, "")
+    assert done.progress_current == done.progress_total > 0
+    images = list(Image.objects.filter(pk__in=done.result["images"]).order_by("pk"))
+    assert len(images) == 2
+    for index, image in enumerate(images):
+        assert image.is_synthetic and image.owner == author
+        assert image.moderation_state == Image.PENDING and image.dataset.slug == "generated"
+        assert image.generation.job == done and image.generation.seed == 123 + index
+        with image.file.open("rb") as stored:
+            png = PILImage.open(io.BytesIO(stored.read()))
+        assert png.size == (TINY_IMAGE_SIZE, TINY_IMAGE_SIZE)
+        assert png.text["prompt"] == "chest x-ray with pneumothorax"
+        assert png.text["negative_prompt"] == "text labels"
+        assert png.text["seed"] == str(123 + index)
+        assert png.text["steps"] == "25" and png.text["guidance"] == "7.5" and png.text["mode"] == "quality"
+        assert png.text["model"] == "pipeline" and png.text["Creation Time"]
+
+
+def test_fast_mode_runs_four_lcm_steps_with_the_lora_named_in_the_metadata(tiny_models):
+    job = generate(factories.user())
+
+    done = process_one()
+
+    assert done.pk == job.pk and done.status == Job.SUCCEEDED
+    assert done.progress_total == 4
+    metadata = GeneratedImage.objects.get(job=done).metadata
+    assert (metadata["mode"], metadata["steps"], metadata["lora"]) == ("fast", "4", "tiny-lcm-lora0")
+
+
+def test_a_prompt_longer_than_77_tokens_is_cut_and_the_job_says_what_was_kept(tiny_models):
+    words = [f"finding{n}" for n in range(100)]
+    generate(factories.user(), prompt=" ".join(words))
+
+    done = process_one()
+
+    kept = done.result["prompt_used"]
+    assert done.status == Job.SUCCEEDED
+    assert kept.split() == words[: len(kept.split())] and len(kept.split()) < 100
+    assert any(kept in notice and "only this part was used" in notice for notice in done.notices)
+    assert GeneratedImage.objects.get(job=done).metadata["prompt"] == kept
+
+
+def test_a_missing_diffusion_model_fails_the_job_with_a_message_for_the_user(tiny_models, settings):
+    settings.MIRAGE_DIFFUSION_MODEL = "nobody-here/no-such-model"
+    generate(factories.user())
+
+    done = process_one()
+
+    assert done.status == Job.FAILED
+    assert "not in the local model cache" in done.error and "models pull" in done.error
+    assert not Image.objects.filter(is_synthetic=True).exists()
+
+
+def test_a_description_job_writes_the_answer_from_the_retrieved_captions(tiny_models):
+    first, second = factories.images(
+        "Chest X-ray showing a right-sided pneumothorax.", "CT of the chest: small pneumothorax."
+    )
+    job = services.description_submit(owner=factories.user(), queries=["pneumothorax"], k=2)
+
+    done = process_one()
+
+    assert done.pk == job.pk and done.status == Job.SUCCEEDED
+    description = Description.objects.get(pk=done.result["descriptions"][0])
+    assert description.answer == "Air in the pleural space [1]."
+    assert {source["image_id"] for source in description.sources} == {first.pk, second.pk}
+    for source in description.sources:
+        assert f"[{source['n']}] {source['caption'].rstrip('.')}" in description.prompt
+    assert description.prompt.startswith("Below is an instruction that describes a task.")
+    assert description.model == tiny_models["MIRAGE_LLM_MODEL"] and not description.is_fallback
+
+
+def test_the_same_question_is_answered_from_the_cache_without_a_worker(tiny_models):
+    factories.images("Chest X-ray showing a right-sided pneumothorax.")
+    owner = factories.user()
+    services.description_submit(owner=owner, queries=["pneumothorax"], k=3)
+    process_one()
+
+    again = services.description_submit(owner=owner, queries=["pneumothorax"], k=3)
+
+    assert again.status == Job.SUCCEEDED and again.result["cached"] is True
+    assert Description.objects.count() == 1
+    assert process_one() is None
+
+
+def test_cancelling_a_running_job_stops_it_at_the_next_step(tiny_models, monkeypatch):
+    job = generate(factories.user(), count=1)
+    real_progress = JobRun.progress
+
+    def progress_then_cancel(self, current, total, message, *, force=False):
+        if current == 2:  # the owner clicks "Cancel" while step 2 runs
+            services.job_cancel(job=self.job)
+        real_progress(self, current, total, message, force=force)
+
+    monkeypatch.setattr(JobRun, "progress", progress_then_cancel)
+    done = process_one()
+
+    assert done.pk == job.pk and done.status == Job.CANCELLED
+    assert not Image.objects.filter(is_synthetic=True).exists()
+
+
+def running_job(*, attempts: int = 1, **fields) -> Job:
+    """A job as a worker on another machine left it: running, claimed, attempt `attempts`."""
+    job = Job.objects.create(
+        kind=Job.GENERATE,
+        owner=factories.user(),
+        params=services.generation_params(prompt="chest x-ray", mode=services.QUALITY, seed=1),
+        status=Job.RUNNING,
+        worker="elsewhere:4242",
+        attempts=attempts,
+        **fields,
+    )
+    return job
+
+
+def test_a_running_job_whose_worker_holds_its_lease_is_left_alone():
+    job = running_job()
+    lease = Lease()
+    try:
+        assert lease.acquire(job.pk)
+        assert requeue_orphans() == []
+    finally:
+        lease.close()
+    job.refresh_from_db()
+    assert job.status == Job.RUNNING
+
+
+def test_a_running_job_whose_worker_died_is_queued_again_with_the_reason():
+    job = running_job(attempts=1)
+
+    assert [j.pk for j in requeue_orphans()] == [job.pk]
+
+    job.refresh_from_db()
+    assert job.status == Job.QUEUED and job.attempts == 1
+    assert "Attempt 1 did not finish" in job.notices[-1] and "elsewhere:4242" in job.notices[-1]
+
+
+def test_a_job_whose_worker_died_on_its_last_attempt_fails_with_the_reason():
+    job = running_job(attempts=MAX_ATTEMPTS)
+
+    requeue_orphans()
+
+    job.refresh_from_db()
+    assert job.status == Job.FAILED and job.finished_at is not None
+    assert f"Tried {MAX_ATTEMPTS} times" in job.error and "stopped while running it" in job.error
+
+
+def test_a_job_being_cancelled_whose_worker_died_ends_cancelled():
+    job = running_job(cancel_requested=True)
+
+    requeue_orphans()
+
+    job.refresh_from_db()
+    assert job.status == Job.CANCELLED
+
+
+def test_a_run_that_lost_its_lease_can_write_neither_progress_nor_a_result():
+    job = running_job(attempts=2)  # another worker claimed it for attempt 2
+    stale = Job.objects.get(pk=job.pk)
+    stale.attempts, stale.worker = 1, "old-worker:1"
+    run = JobRun(stale)
+    stored = []
+
+    with pytest.raises(LeaseLost):
+        run.progress(3, 25, "denoising", force=True)
+    with pytest.raises(LeaseLost):
+        run.succeed(lambda: stored.append("images") or {})
+
+    job.refresh_from_db()
+    assert stored == [] and job.status == Job.RUNNING and job.progress_current == 0

@@ -1,0 +1,140 @@
+"""Drafting questions from a study set: right answers from captions, distractors from other images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from apps.corpus.models import Embedding, EmbeddingSpace
+from apps.quizzes.builder import answer_for, draft_question, draft_questions, same_answer, short_caption
+from apps.quizzes.models import Question
+from tests import factories
+from tests.quizzes.helpers import CAPTIONS
+from tests.studysets.helpers import generated_by, reject
+
+pytestmark = pytest.mark.django_db
+
+
+def texts(draft):
+    return [o.text for o in draft.options]
+
+
+def correct(draft):
+    return [o for o in draft.options if o.is_correct]
+
+
+def test_the_short_answer_is_the_captions_first_sentence_without_its_full_stop():
+    assert short_caption("Chest X-ray of a smoker showing emphysema. Note the flat diaphragm.") == (
+        "Chest X-ray of a smoker showing emphysema"
+    )
+    assert short_caption("Fig. 2. CT.") == "Fig. 2. CT"  # too short a first "sentence" to cut at
+    assert len(short_caption("word " * 100)) <= 160
+
+
+def test_what_does_this_show_has_the_caption_right_and_three_other_captions_of_the_set_wrong():
+    instructor = factories.user(role="instructor")
+    images = factories.images(*CAPTIONS)
+
+    draft = draft_question(kind=Question.WHAT, image=images[0], pool=images, viewer=instructor)
+
+    assert draft.prompt == "What does this image show?" and draft.image == images[0]
+    assert [o.text for o in correct(draft)] == ["Chest radiograph showing a large right pneumothorax"]
+    assert sorted(texts(draft)) == sorted(answer_for(image) for image in images)
+    assert draft.explanation == CAPTIONS[0]
+
+
+def test_a_distractor_never_reads_the_same_as_the_right_answer():
+    instructor = factories.user(role="instructor")
+    images = factories.images(
+        "Chest X-ray with pneumothorax.", "CHEST X-RAY WITH PNEUMOTHORAX", *CAPTIONS[1:]
+    )
+
+    draft = draft_question(kind=Question.WHAT, image=images[0], pool=images, viewer=instructor)
+
+    options = texts(draft)
+    assert len(options) == 4
+    assert sum(same_answer(text, "chest x-ray with pneumothorax") for text in options) == 1
+
+
+def test_which_image_shows_offers_four_different_images_one_of_them_right():
+    instructor = factories.user(role="instructor")
+    images = factories.images(*CAPTIONS)
+
+    draft = draft_question(kind=Question.WHICH, image=images[1], pool=images, viewer=instructor)
+
+    assert draft.prompt == "Which image shows: “Axial CT of the brain with an acute subdural haematoma”?"
+    assert {o.image.pk for o in draft.options} == {i.pk for i in images}
+    assert [o.image for o in correct(draft)] == [images[1]]
+
+
+def test_true_false_statements_alternate_between_true_and_a_false_caption():
+    instructor = factories.user(role="instructor")
+    images = factories.images(*CAPTIONS)
+
+    drafts = draft_questions(images=images[:2], kinds=[Question.TRUE_FALSE], viewer=instructor)
+
+    first, second = drafts
+    assert texts(first) == ["True", "False"] and correct(first)[0].text == "True"
+    assert "right pneumothorax" in first.prompt
+    assert correct(second)[0].text == "False"
+    assert "subdural" not in second.prompt and second.prompt.startswith("True or false: this image shows “")
+
+
+def test_kinds_are_taken_in_turn_one_question_per_image():
+    instructor = factories.user(role="instructor")
+    images = factories.images(*CAPTIONS)
+
+    drafts = draft_questions(images=images, kinds=[Question.WHAT, Question.WHICH], viewer=instructor)
+
+    assert [d.kind for d in drafts] == ["what", "which", "what", "which"]
+    assert [d.image for d in drafts] == images
+
+
+def test_a_small_set_borrows_distractors_from_the_corpus_but_never_hidden_images():
+    instructor, author = factories.user(role="instructor"), factories.user()
+    in_set = factories.images("Chest radiograph showing a large right pneumothorax.")
+    hidden = factories.images("Rejected picture of a hand.", "Someone's pending synthetic image.")
+    reject(hidden[0])
+    generated_by(author, hidden[1])
+    outside = factories.images(*CAPTIONS[1:])
+
+    draft = draft_question(kind=Question.WHAT, image=in_set[0], pool=in_set, viewer=instructor)
+
+    assert sorted(texts(draft)[i] for i in range(4) if not draft.options[i].is_correct) == sorted(
+        answer_for(image) for image in outside
+    )
+
+
+def test_without_enough_different_images_a_question_falls_back_to_true_or_false():
+    instructor = factories.user(role="instructor")
+    images = factories.images("Chest radiograph showing a large right pneumothorax.", "Head CT, axial slice.")
+
+    (draft,) = draft_questions(images=images[:1], kinds=[Question.WHAT, Question.WHICH], viewer=instructor)
+
+    assert draft.kind == Question.TRUE_FALSE
+
+
+def test_corpus_distractors_are_the_nearest_different_captions_not_near_duplicates():
+    instructor = factories.user(role="instructor")
+    asked, twin, near, middling, far, farther = factories.images(
+        "Chest radiograph with a right pneumothorax.",
+        "Right pneumothorax on a chest radiograph.",  # means the same: must not be offered as wrong
+        "Chest radiograph with a left pleural effusion.",
+        "Chest CT with a lung nodule.",
+        "Ultrasound of the gallbladder.",
+        "Photograph of a skin rash.",
+    )
+    space = EmbeddingSpace.objects.create(name="caption", model="test", target="caption", dim=3)
+    for image, vector in [
+        (asked, [1, 0, 0]),
+        (twin, [0.999, 0.01, 0]),
+        (near, [0.9, 0.3, 0]),
+        (middling, [0.7, 0.6, 0]),
+        (far, [0.3, 0.9, 0.1]),
+        (farther, [0, 0, 1]),
+    ]:
+        Embedding.objects.create(image=image, space=space, vector=np.array(vector, dtype=np.float32))
+
+    draft = draft_question(kind=Question.WHICH, image=asked, pool=[asked], viewer=instructor)
+
+    assert {o.image for o in draft.options if not o.is_correct} == {near, middling, far}
