@@ -23,8 +23,10 @@ class UploadLimitMiddleware:
             declared = 0
         limit = settings.MIRAGE_MAX_UPLOAD_BYTES
         if declared > limit + FORM_OVERHEAD:
-            message = f"The upload is {declared / 2**20:.1f} MB; files up to {limit // 2**20} MB are accepted."
+            size, most = declared / 2**20, limit // 2**20
+            message = f"The upload is {size:.1f} MB; files up to {most} MB are accepted."
             if request.path.startswith("/api/"):
-                return JsonResponse({"error": {"code": "too_large", "message": message, "fields": {}}}, status=413)
+                body = {"error": {"code": "too_large", "message": message, "fields": {}}}
+                return JsonResponse(body, status=413)
             return render(request, "413.html", {"message": message}, status=413)
         return self.get_response(request)

@@ -97,3 +97,31 @@ def test_weights_change_the_modified_ranking():
         return {hit.image.pk: hit.channels[CAPTION].similarity for hit in result.hits}
 
     assert similarities(with_subtraction) != pytest.approx(similarities(no_subtraction))
+
+
+def test_composed_query_at_weight_0_is_the_image_query_and_at_1_the_clip_text_query(settings, tiny_clip_dir):
+    from apps.search.channels import nearest_images
+    from apps.search.filters import Filters, restriction
+
+    settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
+    factories.images(*CAPTIONS)
+    embed(CLIP)
+    picture = factories.picture(4242)
+
+    as_image = image_search_by_picture(picture=picture, label="q.png", k=6)
+    weight_0 = composed_search(picture=picture, text="with contrast", text_weight=0.0, label="q.png", k=6)
+    weight_1 = composed_search(picture=picture, text="with contrast", text_weight=1.0, label="q.png", k=6)
+    weight_half = composed_search(picture=picture, text="with contrast", text_weight=0.5, label="q.png", k=6)
+
+    assert [h.image.pk for h in weight_0.hits] == [h.image.pk for h in as_image.hits]
+    clip = load_encoder(str(tiny_clip_dir))
+    space = EmbeddingSpace.objects.get(name=CLIP)
+    text_only = nearest_images(
+        space=space, vector=clip.encode_query("with contrast"), limit=6, where=restriction(filters=Filters())
+    )
+    assert [h.image.pk for h in weight_1.hits] == [pk for pk, _ in text_only]
+    expected = blend(clip.encode_images([picture])[0], clip.encode_query("with contrast"), text_weight=0.5)
+    stored = {e.image_id: np.asarray(e.vector) for e in Embedding.objects.filter(space=space)}
+    assert [h.image.pk for h in weight_half.hits] == sorted(
+        stored, key=lambda pk: -float(stored[pk] @ expected)
+    )
