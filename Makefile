@@ -24,6 +24,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/search_latency.py
+	$(PY) bench/generation.py
 
 install: $(STAMP)
 

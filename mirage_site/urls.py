@@ -1,13 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
-from django.views.static import serve
 
-
-def media(request: HttpRequest, path: str) -> HttpResponse:
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
-
+from apps.corpus.views import media_file
 
 urlpatterns = [
     path("", include("apps.search.urls")),
@@ -24,7 +19,7 @@ urlpatterns = [
 
 if settings.MIRAGE_SERVE_MEDIA:
     # One-machine installs serve stored images themselves; larger ones put media on object storage.
-    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", media))
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", media_file))
 
 handler400 = "mirage_site.errors.bad_request"
 handler403 = "mirage_site.errors.permission_denied"

@@ -64,7 +64,7 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 def exception_handler(exc, context):
     if isinstance(exc, UserError):
-        return error_response(exc.status, str(exc))
+        return error_response(exc.status, str(exc), fields={exc.field: [str(exc)]} if exc.field else None)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, PermissionDenied):

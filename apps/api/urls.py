@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("apps.studysets.api_urls")),
     path("", include("apps.quizzes.api_urls")),
     path("", include("apps.moderation.api_urls")),
+    path("", include("apps.generation.api_urls")),
 ]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 
 class UserError(ValueError):
-    def __init__(self, message: str, *, status: int = 400) -> None:
+    """`field` names the form field the message concerns, when there is one."""
+
+    def __init__(self, message: str, *, status: int = 400, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.field = field

@@ -220,8 +220,8 @@ def _attach(image: Image, prepared: _PreparedImage | None) -> None:
     if prepared is None:
         return
     sha = prepared.sha256
-    image.file.name = _store(f"images/{sha[:2]}/{sha}.{prepared.extension}", prepared.data)
-    image.thumbnail.name = _store(f"thumbs/{sha[:2]}/{sha}.jpg", prepared.thumbnail)
+    image.file.name = store_file(f"images/{sha[:2]}/{sha}.{prepared.extension}", prepared.data)
+    image.thumbnail.name = store_file(f"thumbs/{sha[:2]}/{sha}.jpg", prepared.thumbnail)
     image.width, image.height, image.format, image.sha256 = (
         prepared.width,
         prepared.height,
@@ -230,7 +230,8 @@ def _attach(image: Image, prepared: _PreparedImage | None) -> None:
     )
 
 
-def _store(name: str, data: bytes) -> str:
+def store_file(name: str, data: bytes) -> str:
+    """Save a file under a content-derived name; an existing file of that name is kept, not rewritten."""
     if default_storage.exists(name):
         return name
     return default_storage.save(name, ContentFile(data))

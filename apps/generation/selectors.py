@@ -14,10 +14,10 @@ from django.utils import timezone
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.generation.models import Description, Job
-from apps.search.selectors import MAX_K, image_search
+from apps.search.filters import Filters
+from apps.search.selectors import image_search
 
 # Retrieval asks for this many more hits than it cites: synthetic and unapproved images are skipped.
-SOURCE_SLACK = 20
 CITATION = re.compile(r"\[(\d{1,2})\]")
 
 
@@ -71,12 +71,9 @@ def jobs_ahead(job: Job) -> int | None:
 def description_sources(*, query: str, k: int) -> list[dict]:
     """The top-k captions a description is grounded in, numbered from 1: real, approved images only
     (a generated image's caption is its prompt, not a finding)."""
-    result = image_search(query=query, k=min(MAX_K, k + SOURCE_SLACK))
-    real = [
-        hit.image
-        for hit in result.hits
-        if not hit.image.is_synthetic and hit.image.moderation_state == Image.APPROVED
-    ][:k]
+    # As an anonymous visitor sees them (approved only), and real images only, filtered in SQL.
+    result = image_search(query=query, k=k, filters=Filters(origin="real"))
+    real = [hit.image for hit in result.hits]
     return [{"n": n, "image_id": image.pk, "caption": image.caption} for n, image in enumerate(real, start=1)]
 
 

@@ -12,17 +12,16 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image as PILImage
 
+from apps.core.errors import UserError
 from apps.corpus import imaging
 from apps.corpus.licences import NONE
 from apps.corpus.modality import derive_modality
 from apps.corpus.models import Image
-from apps.corpus.services import dataset_get_or_create
+from apps.corpus.services import dataset_get_or_create, store_file
 from apps.generation.models import Description, GeneratedImage, Job
 from apps.generation.selectors import captions_key, description_cached, description_sources
 from apps.search.selectors import QueryError, clean_query
@@ -55,14 +54,12 @@ GENERATED_DATASET = "generated"
 MAX_ACTIVE_JOBS = 3
 
 
-class JobError(ValueError):
+class JobError(UserError):
     """A request the user must change; `field` names the form field it concerns, if one, and `status`
     is the HTTP status for it."""
 
     def __init__(self, message: str, field: str | None = None, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.field = field
-        self.status = status
+        super().__init__(message, status=status, field=field)
 
 
 def _check_active_jobs(owner) -> None:
@@ -203,7 +200,7 @@ def job_cancel(*, job: Job) -> Job:
             job.cancel_requested = True
             job.save(update_fields=["cancel_requested"])
         else:
-            raise JobError(f"This job has already finished ({job.get_status_display()}).")
+            raise JobError(f"This job has already finished ({job.get_status_display()}).", status=409)
     return job
 
 
@@ -234,16 +231,10 @@ def synthetic_image_store(*, owner, png: bytes, caption: str, external_id: str) 
         format="PNG",
         sha256=sha,
     )
-    image.file.name = _store(f"images/{sha[:2]}/{sha}.png", png)
-    image.thumbnail.name = _store(f"thumbs/{sha[:2]}/{sha}.jpg", thumb.getvalue())
+    image.file.name = store_file(f"images/{sha[:2]}/{sha}.png", png)
+    image.thumbnail.name = store_file(f"thumbs/{sha[:2]}/{sha}.jpg", thumb.getvalue())
     image.save()
     return image
-
-
-def _store(name: str, data: bytes) -> str:
-    if default_storage.exists(name):
-        return name
-    return default_storage.save(name, ContentFile(data))
 
 
 def generated_image_store(*, job: Job, index: int, png: bytes, metadata: dict[str, str]) -> Image:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from apps.ml.cache import ModelCache
 from apps.ml.device import pick_device, pick_dtype
 from apps.ml.encoders import ModelUnavailable
 from apps.ml.generator import ModelStatus, model_folder
@@ -154,21 +155,12 @@ class LanguageModel:
         return ids
 
 
-_models: dict[str, LanguageModel] = {}
-_models_lock = threading.Lock()
+_models: ModelCache[LanguageModel] = ModelCache(LanguageModel)
 
 
 def load_language_model(spec: str) -> LanguageModel:
     """The model for `spec`, loaded on first use and kept by this process. Raises ModelUnavailable."""
-    with _models_lock:
-        if spec not in _models:
-            try:
-                _models[spec] = LanguageModel(spec)
-            except ModelUnavailable:
-                raise
-            except Exception as exc:
-                raise ModelUnavailable(spec, f"{spec} could not be loaded: {exc}") from exc
-        return _models[spec]
+    return _models.get(spec)
 
 
 def resolve_language_model(spec: str) -> tuple[LanguageModel, str]:

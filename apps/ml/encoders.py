@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from apps.ml.cache import ModelCache
 from apps.ml.device import pick_device, pick_dtype
+from apps.ml.errors import ModelUnavailable
 from apps.ml.specs import HF_HUB_PREFIX, LOCAL_DIR_PREFIX, short_name
 
 if TYPE_CHECKING:
@@ -33,14 +35,6 @@ BATCH_SIZE = 32
 QUERY_CACHE_SIZE = 1024
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 PULL_HINT = "run `manage.py models pull`"
-
-
-class ModelUnavailable(Exception):
-    """A configured model cannot be loaded; the message is meant for the user as is."""
-
-    def __init__(self, spec: str, message: str) -> None:
-        super().__init__(message)
-        self.spec = spec
 
 
 def _not_cached(spec: str) -> ModelUnavailable:
@@ -253,26 +247,15 @@ def _load(spec: str) -> Encoder:
     return _load_hub_id(spec)
 
 
-_encoders: dict[str, Encoder] = {}
-_encoders_lock = threading.Lock()
+_encoders: ModelCache[Encoder] = ModelCache(_load)
 
 
 def load_encoder(spec: str) -> Encoder:
     """The encoder for `spec`, loaded on first use and shared by the whole process.
 
-    Raises ModelUnavailable, never substitutes another model. Failures are not remembered, so a model
-    pulled after a failed attempt loads on the next call.
+    Raises ModelUnavailable, never substitutes another model.
     """
-    # One lock for all specs: two requests arriving together must not load a large model twice.
-    with _encoders_lock:
-        if spec not in _encoders:
-            try:
-                _encoders[spec] = _load(spec)
-            except ModelUnavailable:
-                raise
-            except Exception as exc:
-                raise ModelUnavailable(spec, f"{spec} could not be loaded: {exc}") from exc
-        return _encoders[spec]
+    return _encoders.get(spec)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from apps.ml.cache import ModelCache
 from apps.ml.device import pick_device, pick_dtype
 from apps.ml.encoders import PULL_HINT, ModelUnavailable
 from apps.ml.specs import LOCAL_DIR_PREFIX
@@ -179,24 +180,12 @@ class Generator:
         self._pipe.scheduler = self._lcm_scheduler
 
 
-_generators: dict[str, Generator] = {}
-_generators_lock = threading.Lock()
+_generators: ModelCache[Generator] = ModelCache(Generator)
 
 
 def load_generator(spec: str) -> Generator:
-    """The pipeline for `spec`, loaded on first use and kept by this process.
-
-    Raises ModelUnavailable; a failure is not remembered, so a model pulled later loads on the next call.
-    """
-    with _generators_lock:
-        if spec not in _generators:
-            try:
-                _generators[spec] = Generator(spec)
-            except ModelUnavailable:
-                raise
-            except Exception as exc:
-                raise ModelUnavailable(spec, f"{spec} could not be loaded: {exc}") from exc
-        return _generators[spec]
+    """The pipeline for `spec`, loaded on first use and kept by this process. Raises ModelUnavailable."""
+    return _generators.get(spec)
 
 
 @dataclass(frozen=True)

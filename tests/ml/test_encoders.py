@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from apps.ml import encoders
+from apps.ml.cache import ModelCache
 from apps.ml.device import pick_device, pick_dtype
 from apps.ml.encoders import ModelUnavailable, check_encoder, load_encoder
 from apps.ml.specs import DEFAULT_CLIP_MODEL, default_caption_model, short_name
@@ -202,7 +203,7 @@ def test_clip_encoders_in_half_precision_give_nearly_the_full_precision_vectors(
 ):
     # The GPU runs float16; this machine has none, so the half-precision path is run on the CPU.
     full = [load_encoder(str(folder)) for folder in (tiny_open_clip_dir, tiny_hf_clip_dir)]
-    monkeypatch.setattr(encoders, "_encoders", {})
+    monkeypatch.setattr(encoders, "_encoders", ModelCache(encoders._load))  # a fresh process, in effect
     monkeypatch.setattr(encoders, "pick_dtype", lambda device: torch.float16)
 
     for full_encoder, folder in zip(full, (tiny_open_clip_dir, tiny_hf_clip_dir), strict=True):

@@ -1,0 +1,175 @@
+"""Generation and description endpoints: the same access helper, selectors and services as the pages.
+
+Jobs are their owner's alone (404 for anyone else); starting one is throttled per user ("generation",
+"description" in REST_FRAMEWORK's rates) on top of the service's limit of active jobs per user.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.api.errors import ERROR, ApiError
+from apps.api.helpers import validated
+from apps.generation import selectors, services
+from apps.generation.models import Job
+from apps.generation.serializers import (
+    DescribeSerializer,
+    GeneratedImageSerializer,
+    GenerateSerializer,
+    JobResultSerializer,
+    JobSerializer,
+    PreviewSerializer,
+    describe_queries,
+)
+from apps.search.selectors import clean_query
+
+# The pages list this many of the newest jobs and images; so does the API.
+JOBS_LISTED = 100
+IMAGES_LISTED = 200
+JOB_ERRORS = {401: ERROR, 404: ERROR}
+
+
+def job_response(request: Request, job: Job, *, status_code: int = 200) -> Response:
+    return Response(JobSerializer(job, context={"request": request}).data, status=status_code)
+
+
+class GenerateView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "generation"
+
+    @extend_schema(
+        summary="Start generating synthetic images from a prompt",
+        description="Queued for the worker; follow it at the job's `url` and fetch the images from its "
+        f"`result_url`. At most {services.MAX_ACTIVE_JOBS} jobs of yours may wait or run at once (429).",
+        request=GenerateSerializer,
+        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+    )
+    def post(self, request: Request) -> Response:
+        params = validated(GenerateSerializer, request.data)
+        job = services.generation_submit(owner=request.user, **params)
+        return job_response(request, job, status_code=status.HTTP_201_CREATED)
+
+
+class DescribeView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "description"
+
+    @extend_schema(
+        summary="Start a grounded description of a condition, or a comparison of two",
+        description="The top-k captions are retrieved now (see the preview); when every answer is "
+        "already cached the job is returned finished.",
+        request=DescribeSerializer,
+        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(DescribeSerializer, request.data)
+        job = services.description_submit(owner=request.user, queries=describe_queries(data), k=data["k"])
+        return job_response(request, job, status_code=status.HTTP_201_CREATED)
+
+
+class DescribePreviewView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "search"
+
+    @extend_schema(
+        summary="The captions a description would be grounded in (nothing is started)",
+        parameters=[
+            OpenApiParameter("q", str, required=True, description="Condition or finding"),
+            OpenApiParameter("q2", str, description="A second one to compare with"),
+            OpenApiParameter(
+                "k", int, description=f"Captions per query, 1–10 (default {services.DEFAULT_K})"
+            ),
+        ],
+        responses={200: PreviewSerializer(many=True), 400: ERROR, 401: ERROR, 429: ERROR},
+    )
+    def get(self, request: Request) -> Response:
+        data = validated(DescribeSerializer, request.query_params)
+        previews = []
+        for index, query in enumerate(describe_queries(data)):
+            query = clean_query(query, what="query" if index == 0 else "second query")
+            sources = selectors.description_sources(query=query, k=data["k"])
+            previews.append({"query": query, "sources": sources})
+        return Response(PreviewSerializer(previews, many=True, context={"request": request}).data)
+
+
+class JobListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary=f"Your jobs (generations and descriptions), the {JOBS_LISTED} newest first",
+        responses={200: JobSerializer(many=True), 401: ERROR},
+    )
+    def get(self, request: Request) -> Response:
+        jobs = selectors.jobs_for_user(request.user)[:JOBS_LISTED]
+        return Response(JobSerializer(jobs, many=True, context={"request": request}).data)
+
+
+class JobDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="A job's status: progress, attempts, notices, queue position, error (owner)",
+        responses={200: JobSerializer, **JOB_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return job_response(request, selectors.job_get_for_user(request.user, pk))
+
+
+class JobCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Cancel a job (owner): a queued one at once, a running one at its worker's next step",
+        request=None,
+        responses={200: JobSerializer, 409: ERROR, **JOB_ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        job = services.job_cancel(job=selectors.job_get_for_user(request.user, pk))
+        return job_response(request, job)
+
+
+NO_RESULT = {
+    Job.QUEUED: "This job is still queued; it has no result yet.",
+    Job.RUNNING: "This job is still running; it has no result yet.",
+    Job.CANCELLED: "This job was cancelled; it has no result.",
+}
+
+
+class JobResultView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="What a finished job made (owner): its images with their generation metadata, or its "
+        "descriptions with their numbered sources and prompt",
+        description="409 while the job is queued or running, and for a failed or cancelled job.",
+        responses={200: JobResultSerializer, 409: ERROR, **JOB_ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        job = selectors.job_get_for_user(request.user, pk)
+        if job.status == Job.FAILED:
+            raise ApiError(f"This job failed: {job.error}", status_code=409)
+        if job.status != Job.SUCCEEDED:
+            raise ApiError(NO_RESULT[job.status], status_code=409)
+        body = {
+            "job": job,
+            "images": selectors.job_images(job, request.user) if job.kind == Job.GENERATE else [],
+            "descriptions": selectors.job_descriptions(job, request.user) if job.kind == Job.DESCRIBE else [],
+        }
+        return Response(JobResultSerializer(body, context={"request": request}).data)
+
+
+class GeneratedImageListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary=f"Your generated images in any moderation state, the {IMAGES_LISTED} newest first",
+        responses={200: GeneratedImageSerializer(many=True), 401: ERROR},
+    )
+    def get(self, request: Request) -> Response:
+        images = selectors.generated_images_for_user(request.user)[:IMAGES_LISTED]
+        return Response(GeneratedImageSerializer(images, many=True, context={"request": request}).data)
