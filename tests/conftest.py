@@ -45,3 +45,18 @@ def tiny_clip_dir(tmp_path_factory):
 def _fast_password_hashing(settings):
     """The real hasher costs ~0.3 s per user on two cores; tests check behaviour, not hashing cost."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def people():
+    """One of each kind of visitor an access test checks: the owner of the thing, another student, an
+    instructor, a moderator, and an anonymous visitor (None)."""
+    from tests import factories
+
+    return {
+        "owner": factories.user(),
+        "student": factories.user(),
+        "instructor": factories.user(role="instructor"),
+        "moderator": factories.user(role="moderator"),
+        "anonymous": None,
+    }

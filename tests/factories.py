@@ -58,3 +58,22 @@ def user(
 
 
 PASSWORD = "a-Long-pass-phrase-42"
+
+
+def api_as(user):
+    """A DRF test client authenticated as `user` (None: anonymous)."""
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    if user is not None:
+        api.force_authenticate(user)
+    return api
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """The API's error shape: JSON {"error": {"code", "message", "fields"}} with this status and code."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+    return error

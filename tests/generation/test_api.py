@@ -14,37 +14,12 @@ from apps.generation.runners import model_id
 from apps.generation.selectors import description_sources
 from apps.generation.worker import process_one
 from tests import factories
+from tests.factories import api_as, assert_error
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["owner", "student", "instructor", "moderator", "anonymous"]
 CAPTIONS = ("Chest X-ray: right pneumothorax.", "CT angiography: pulmonary embolism.")
-
-
-@pytest.fixture
-def people():
-    return {
-        "owner": factories.user(),
-        "student": factories.user(),
-        "instructor": factories.user(role="instructor"),
-        "moderator": factories.user(role="moderator"),
-        "anonymous": None,
-    }
-
-
-def api_as(user) -> APIClient:
-    api = APIClient()
-    if user is not None:
-        api.force_authenticate(user)
-    return api
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["code"] == code and error["message"]
-    return error
 
 
 def queued(owner, **params) -> Job:

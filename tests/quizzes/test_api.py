@@ -17,27 +17,13 @@ from apps.quizzes.models import Attempt, Option, Question, Quiz
 from apps.quizzes.services import attempt_start, quiz_submit
 from apps.studysets.models import StudySet
 from tests import factories
+from tests.factories import api_as, assert_error
 from tests.quizzes.helpers import CAPTIONS, instructor, joined, quiz_from, right_answers
 from tests.studysets.helpers import reject, studyset
 
 pytestmark = pytest.mark.django_db
 
 OUTSIDERS = ["student", "instructor", "moderator"]
-
-
-def api_as(user) -> APIClient:
-    api = APIClient()
-    if user is not None:
-        api.force_authenticate(user)
-    return api
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["code"] == code and error["message"]
-    return error
 
 
 @pytest.fixture

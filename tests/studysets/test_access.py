@@ -16,17 +16,6 @@ ROLES = ["owner", "student", "instructor", "moderator", "anonymous"]
 OTHERS = ["student", "instructor", "moderator"]
 
 
-@pytest.fixture
-def people():
-    return {
-        "owner": factories.user(),
-        "student": factories.user(),
-        "instructor": factories.user(role="instructor"),
-        "moderator": factories.user(role="moderator"),
-        "anonymous": None,
-    }
-
-
 def as_(client, people, role):
     if people[role] is not None:
         client.force_login(people[role])

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from apps.api.services import api_token_create
 from apps.studysets.models import StudySet
 from tests import factories
+from tests.factories import api_as, assert_error
 from tests.studysets.helpers import generated_by, reject, studyset
 
 pytestmark = pytest.mark.django_db
@@ -26,34 +27,8 @@ CAPTIONS = (
 )
 
 
-@pytest.fixture
-def people():
-    return {
-        "owner": factories.user(),
-        "student": factories.user(),
-        "instructor": factories.user(role="instructor"),
-        "moderator": factories.user(role="moderator"),
-        "anonymous": None,
-    }
-
-
-def api_as(user) -> APIClient:
-    api = APIClient()
-    if user is not None:
-        api.force_authenticate(user)
-    return api
-
-
 def a_set(owner, visibility=StudySet.PRIVATE, *, count: int = 1) -> StudySet:
     return studyset(owner, factories.images(*CAPTIONS[:count]), title="Pneumothorax", visibility=visibility)
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["code"] == code and error["message"]
-    return error
 
 
 def test_a_script_with_a_token_creates_a_set_saves_an_image_and_lists_it(people):
