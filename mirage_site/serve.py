@@ -23,8 +23,11 @@ def main() -> int:
 
     django.setup()  # starts (or attaches to) the embedded database and holds it while we run
 
-    host = os.environ.get("MIRAGE_HOST", "127.0.0.1")
-    port = os.environ.get("MIRAGE_PORT", "8000")
+    from mirage_site.env import env_int, env_str
+
+    host = env_str("MIRAGE_HOST", "127.0.0.1")
+    port = env_int("MIRAGE_PORT", 8000, minimum=1, maximum=65535)
+    web_workers = env_int("MIRAGE_WEB_WORKERS", 2, minimum=1, maximum=64)
     bin_dir = Path(sys.executable).parent
     children = {
         "web": subprocess.Popen(
@@ -34,7 +37,7 @@ def main() -> int:
                 "--bind",
                 f"{host}:{port}",
                 "--workers",
-                os.environ.get("MIRAGE_WEB_WORKERS", "2"),
+                str(web_workers),
                 "--timeout",
                 "120",
             ],

@@ -230,9 +230,7 @@ REST_FRAMEWORK = {
         "search_user": env_str("MIRAGE_THROTTLE_SEARCH_USER", "120/min"),
         "search_anon": env_str("MIRAGE_THROTTLE_SEARCH_ANON", "30/min"),
         "generation_user": env_str("MIRAGE_THROTTLE_GENERATION_USER", "20/hour"),
-        "generation_anon": env_str("MIRAGE_THROTTLE_GENERATION_ANON", "10/hour"),
         "description_user": env_str("MIRAGE_THROTTLE_DESCRIPTION_USER", "60/hour"),
-        "description_anon": env_str("MIRAGE_THROTTLE_DESCRIPTION_ANON", "10/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -51,6 +51,11 @@ def api_token_revoke(*, user, pk: int) -> ApiToken:
     return token
 
 
+def api_tokens_of(user):
+    """The user's tokens, newest first (revoked ones too, so the page can show when)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
 def api_token_user(raw: str):
     """The active user a token belongs to, or None."""
     if not raw.startswith(TOKEN_PREFIX):

@@ -14,9 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.api.authentication import BearerTokenAuthentication
 from apps.api.errors import ERROR, ApiError
 from apps.api.models import ApiToken
-from apps.api.services import TokenError, api_token_create, api_token_revoke
+from apps.api.services import TokenError, api_token_create, api_token_revoke, api_tokens_of
 from apps.corpus.spaces import configured_spaces
 from apps.ml.encoders import check_encoder
 
@@ -37,7 +38,7 @@ class TokenListView(APIView):
 
     @extend_schema(summary="Your API tokens", responses={200: ApiTokenSerializer(many=True), 401: ERROR})
     def get(self, request: Request) -> Response:
-        tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+        tokens = api_tokens_of(request.user)
         return Response(ApiTokenSerializer(tokens, many=True).data)
 
     @extend_schema(
@@ -49,9 +50,15 @@ class TokenListView(APIView):
             ),
             400: ERROR,
             401: ERROR,
+            403: ERROR,
         },
     )
     def post(self, request: Request) -> Response:
+        if isinstance(request.successful_authenticator, BearerTokenAuthentication):
+            # A leaked token must not be able to mint copies of itself that outlive its revocation.
+            raise ApiError(
+                "Tokens are created while logged in (session), not with another token.", status_code=403
+            )
         serializer = TokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -116,7 +123,7 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
         except TokenError as exc:
             messages.error(request, str(exc))
             status_code = 400
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    tokens = api_tokens_of(request.user)
     return render(request, "api/tokens.html", {"tokens": tokens, "new_token": new_token}, status=status_code)
 
 

@@ -1,3 +1,5 @@
+import posixpath
+
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +16,8 @@ def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def media_file(request: HttpRequest, path: str) -> HttpResponse:
     """Stored images and thumbnails; those of an image not (yet) approved only for whom may see it."""
+    # Check the path as it will be served: serve() normalizes it ("a//b", "a/./b" name the same file).
+    path = posixpath.normpath(path).lstrip("/")
     stored = Image.objects.filter(Q(file=path) | Q(thumbnail=path))
     unapproved = stored.exclude(moderation_state=Image.APPROVED)
     for image in unapproved.only("pk"):

@@ -17,7 +17,6 @@ from apps.generation.models import Description, Job
 from apps.search.filters import Filters
 from apps.search.selectors import image_search
 
-# Retrieval asks for this many more hits than it cites: synthetic and unapproved images are skipped.
 CITATION = re.compile(r"\[(\d{1,2})\]")
 
 

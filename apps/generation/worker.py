@@ -103,8 +103,10 @@ class Lease:
                     [job_id, worker, attempt],
                 )
             except Exception:
+                # A passing failure must not end the beats: the lease would lapse while the job runs.
                 logger.exception("heartbeat for job %s failed", job_id)
-                return
+                if self._conn.closed:
+                    return
 
     def close(self) -> None:
         """Stop the heartbeat and end the connection, which releases every lock it held."""

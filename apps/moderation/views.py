@@ -83,7 +83,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 @moderator_required
 def log(request: HttpRequest) -> HttpResponse:
     image = None
-    if request.GET.get("image", "").isdigit():
+    if request.GET.get("image", "").isdecimal():
         image = image_get_for_user(request.user, int(request.GET["image"]))
     page = Paginator(decision_log(image=image), LOG_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "image": image, "query": f"image={image.pk}&" if image else ""}

@@ -71,7 +71,7 @@ def _buildable_sets(request: HttpRequest) -> list[StudySet]:
     """The user's own sets, plus the public set they came from (when they came from one)."""
     sets = list(StudySet.objects.filter(owner=request.user).order_by("title"))
     wanted = request.POST.get("studyset") or request.GET.get("studyset")
-    if wanted and wanted.isdigit() and all(s.pk != int(wanted) for s in sets):
+    if wanted and wanted.isdecimal() and all(s.pk != int(wanted) for s in sets):
         with suppress(Http404):  # not readable: left out, so the form refuses the choice
             sets.insert(0, studyset_get_for_user(request.user, int(wanted)))
     return sets
@@ -143,7 +143,7 @@ def _posted_answers(request: HttpRequest) -> dict[int, int]:
     answers = {}
     for key, value in request.POST.items():
         if key.startswith("q-"):
-            if not (key[2:].isdigit() and value.isdigit()):
+            if not (key[2:].isdecimal() and value.isdecimal()):
                 raise QuizError("An answer was not understood; reload the quiz and answer again.")
             answers[int(key[2:])] = int(value)
     return answers

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.api.models import ApiToken
+from apps.api.services import api_token_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +74,15 @@ def test_a_token_needs_a_name():
     api.force_authenticate(factories.user())
     response = api.post("/api/tokens/", {"name": "   "}, format="json")
     assert response.status_code == 400 and response.json()["error"]["message"]
+
+
+def test_a_token_cannot_create_more_tokens():
+    user = factories.user()
+    _, raw = api_token_create(user=user, name="leaked")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    response = api.post("/api/tokens/", {"name": "copy"}, format="json")
+
+    assert response.status_code == 403 and "logged in" in response.json()["error"]["message"]
+    assert ApiToken.objects.filter(user=user).count() == 1

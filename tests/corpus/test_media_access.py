@@ -26,3 +26,15 @@ def test_pending_image_files_are_served_only_to_their_author_and_moderators(clie
         client.force_login(viewer)
         assert client.get(pending.file.url).status_code == 200
         assert client.get(pending.thumbnail.url).status_code == 200
+
+
+@pytest.mark.parametrize("spelling", ["{dir}//{name}", "{dir}/./{name}", "./{dir}/{name}"])
+def test_another_spelling_of_a_pending_files_path_is_refused_too(client, spelling):
+    author = factories.user()
+    (pending,) = factories.images("Generated chest radiograph.")
+    Image.objects.filter(pk=pending.pk).update(
+        is_synthetic=True, owner=author, moderation_state=Image.PENDING
+    )
+    folder, name = pending.file.name.rsplit("/", 1)
+
+    assert client.get("/media/" + spelling.format(dir=folder, name=name)).status_code == 404

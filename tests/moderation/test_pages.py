@@ -180,3 +180,8 @@ def test_a_rejected_image_disappears_from_other_users_searches_but_not_its_autho
     assert image.caption not in search(client, "scaphoid fracture")
     owner_client, _ = visit("owner")
     assert image.caption in search(owner_client, "scaphoid fracture")
+
+
+def test_the_log_filter_ignores_a_digit_that_is_not_a_number(visit):
+    client, _ = visit("moderator")
+    assert client.get("/moderation/log/", {"image": "²"}).status_code == 200

@@ -200,3 +200,11 @@ def test_the_quizzes_page_shows_instructors_their_quizzes_and_students_the_join_
     page = client.get(reverse("quizzes:index")).content.decode()
     assert "Join quiz" in page and "Your quizzes" not in page
     assert reverse("quizzes:index") in client.get(reverse("search:search")).content.decode()  # nav link
+
+
+def test_a_digit_that_is_not_a_number_is_a_clear_4xx_not_a_crash(client):
+    from tests import factories as f
+
+    client.force_login(f.user(role="instructor"))
+    response = client.get("/quizzes/new/", {"studyset": "²"})
+    assert response.status_code < 500
