@@ -28,11 +28,12 @@ def main() -> int:
     host = env_str("MIRAGE_HOST", "127.0.0.1")
     port = env_int("MIRAGE_PORT", 8000, minimum=1, maximum=65535)
     web_workers = env_int("MIRAGE_WEB_WORKERS", 2, minimum=1, maximum=64)
-    bin_dir = Path(sys.executable).parent
     children = {
         "web": subprocess.Popen(
             [
-                str(bin_dir / "gunicorn"),
+                sys.executable,
+                "-m",
+                "gunicorn",
                 "mirage_site.wsgi",
                 "--bind",
                 f"{host}:{port}",
