@@ -201,3 +201,36 @@ def test_a_run_that_lost_its_lease_can_write_neither_progress_nor_a_result():
 
     job.refresh_from_db()
     assert stored == [] and job.status == Job.RUNNING and job.progress_current == 0
+
+
+def test_the_heartbeat_keeps_beating_after_a_passing_failure(settings):
+    """One failed beat must not end the beats: the lease would lapse while the job still runs."""
+    import threading
+
+    settings.MIRAGE_JOB_LEASE_SECONDS = 2  # a beat every 0.5 s
+    lease = Lease()
+    real_conn = lease._conn
+    beats = []
+    two_after_failure = threading.Event()
+
+    class FlakyConnection:
+        closed = False
+
+        def execute(self, *args, **kwargs):
+            beats.append(args[0])
+            if len(beats) == 1:
+                raise OSError("a passing network hiccup")
+            if len(beats) >= 3:
+                two_after_failure.set()
+
+        def close(self):
+            real_conn.close()
+
+    lease._conn = FlakyConnection()
+    job = services.generation_submit(owner=factories.user(), prompt="chest x-ray")
+    lease.start_heartbeat(job)
+    try:
+        assert two_after_failure.wait(timeout=10)
+    finally:
+        lease.close()
+    assert all("UPDATE generation_job SET heartbeat_at" in sql for sql in beats)
