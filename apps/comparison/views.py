@@ -16,9 +16,7 @@ from apps.search.selectors import (
     arithmetic_search,
     clean_filters,
     clean_k,
-    clean_optional_text,
     clean_query,
-    clean_weight,
     image_search,
 )
 from apps.search.views import filter_choices
@@ -67,16 +65,7 @@ def compare_page(request: HttpRequest) -> HttpResponse:
             left = image_search(query=clean_query(params.get("a"), what="first query"), **common)
             right = image_search(query=clean_query(params.get("b"), what="second query"), **common)
         else:
-            terms = Arithmetic(
-                query=clean_query(params.get("q")),
-                add=clean_optional_text(params.get("add"), what="added concept"),
-                sub=clean_optional_text(params.get("sub"), what="subtracted concept"),
-                query_weight=clean_weight(params.get("wq"), default=1.0, what="query weight"),
-                add_weight=clean_weight(params.get("wadd"), default=1.0, what="weight of the added concept"),
-                sub_weight=clean_weight(
-                    params.get("wsub"), default=1.0, what="weight of the subtracted term"
-                ),
-            )
+            terms = Arithmetic.from_params(params)
             left, right = arithmetic_search(terms=terms, **common)
     except QueryError as exc:
         context["error"] = str(exc)

@@ -9,7 +9,7 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from pgvector.django import VectorField
 
-from apps.corpus.licences import COMMERCIAL_USE, LICENCES, OPEN
+from apps.corpus.licences import LICENCES
 from apps.corpus.modality import MODALITIES
 
 
@@ -87,18 +87,6 @@ class Image(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
-
-    @property
-    def has_file(self) -> bool:
-        return bool(self.file)
-
-    @property
-    def is_openly_licensed(self) -> bool:
-        return self.licence in OPEN
-
-    @property
-    def allows_commercial_use(self) -> bool:
-        return self.licence in COMMERCIAL_USE
 
 
 class EmbeddingSpace(models.Model):

@@ -21,15 +21,11 @@ from apps.search.selectors import (
     arithmetic_search,
     clean_filters,
     clean_k,
-    clean_optional_text,
     clean_page,
-    clean_query,
-    clean_weight,
-    composed_search,
     image_search,
-    image_search_by_picture,
     image_search_similar,
     picture_from_upload,
+    picture_search,
 )
 
 
@@ -128,19 +124,16 @@ class ImageSearchView(APIView):
         if not hasattr(upload, "read"):
             raise ApiError("Send an image file in the `image` field (multipart/form-data).")
         picture = picture_from_upload(data=upload.read(), name=upload.name or "upload")
-        common = {
-            "k": clean_k(data.get("k")),
-            "filters": clean_filters(data),
-            "user": request.user,
-            "label": f"image {upload.name}",
-        }
-        text = (data.get("text") or "").strip()
-        if text:
-            weight = clean_weight(data.get("weight"), default=0.5, high=1.0, what="text weight")
-            return result_response(
-                request, composed_search(picture=picture, text=text, text_weight=weight, **common)
-            )
-        return result_response(request, image_search_by_picture(picture=picture, **common))
+        result = picture_search(
+            picture=picture,
+            label=f"image {upload.name}",
+            text=data.get("text", ""),
+            weight=data.get("weight"),
+            k=clean_k(data.get("k")),
+            filters=clean_filters(data),
+            user=request.user,
+        )
+        return result_response(request, result)
 
 
 class ArithmeticView(APIView):
@@ -171,14 +164,7 @@ class ArithmeticView(APIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        terms = Arithmetic(
-            query=clean_query(params.get("q")),
-            add=clean_optional_text(params.get("add"), what="added concept"),
-            sub=clean_optional_text(params.get("sub"), what="subtracted concept"),
-            query_weight=clean_weight(params.get("wq"), default=1.0, what="query weight"),
-            add_weight=clean_weight(params.get("wadd"), default=1.0, what="weight of the added concept"),
-            sub_weight=clean_weight(params.get("wsub"), default=1.0, what="weight of the subtracted term"),
-        )
+        terms = Arithmetic.from_params(params)
         original, modified = arithmetic_search(
             terms=terms, k=clean_k(params.get("k")), filters=clean_filters(params), user=request.user
         )

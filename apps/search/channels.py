@@ -8,7 +8,6 @@ found it and at which rank.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
@@ -40,9 +39,12 @@ class Channel:
     encoder: Encoder
 
 
-@lru_cache(maxsize=8)
 def _encoder_or_reason(spec: str) -> tuple[Encoder | None, str]:
-    """Load a query encoder once per process; remember why when it cannot be had."""
+    """The query encoder (loaded once per process by load_encoder), or why it cannot be had.
+
+    A failure is not remembered (it costs ~0.1 ms to find again), so a model pulled while the
+    server runs is used from the next search on.
+    """
     try:
         return load_encoder(spec), ""
     except ModelUnavailable as exc:

@@ -309,6 +309,18 @@ class Arithmetic:
         """What the paper's demo generates from: the query and the added concept."""
         return f"{self.query} {self.add}".strip()
 
+    @classmethod
+    def from_params(cls, params) -> Arithmetic:
+        """The terms and weights as a page or the API receives them (q, add, sub, wq, wadd, wsub)."""
+        return cls(
+            query=clean_query(params.get("q")),
+            add=clean_optional_text(params.get("add"), what="added concept"),
+            sub=clean_optional_text(params.get("sub"), what="subtracted concept"),
+            query_weight=clean_weight(params.get("wq"), default=1.0, what="query weight"),
+            add_weight=clean_weight(params.get("wadd"), default=1.0, what="weight of the added concept"),
+            sub_weight=clean_weight(params.get("wsub"), default=1.0, what="weight of the subtracted term"),
+        )
+
     def vector(self, encode: Callable[[str], np.ndarray]) -> np.ndarray:
         return concept_vector(
             encode(self.query),
@@ -377,3 +389,22 @@ def composed_search(
         rankings={CLIP: ranking},
         notices=[],
     )
+
+
+def picture_search(
+    *,
+    picture: PILImage.Image,
+    label: str,
+    text: str = "",
+    weight: object = None,
+    k: int = 20,
+    filters: Filters = NO_FILTERS,
+    user=None,
+) -> SearchResult:
+    """An uploaded image alone, or with words (a composed query) when `text` is given."""
+    common = {"picture": picture, "label": label, "k": k, "filters": filters, "user": user}
+    text = (text or "").strip()
+    if not text:
+        return image_search_by_picture(**common)
+    text_weight = clean_weight(weight, default=0.5, high=1.0, what="text weight")
+    return composed_search(text=text, text_weight=text_weight, **common)

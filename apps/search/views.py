@@ -13,12 +13,10 @@ from apps.search.selectors import (
     clean_filters,
     clean_k,
     clean_page,
-    clean_weight,
-    composed_search,
     image_search,
-    image_search_by_picture,
     image_search_similar,
     picture_from_upload,
+    picture_search,
 )
 
 EXAMPLE_QUERIES = [
@@ -99,18 +97,15 @@ def _image_query(request: HttpRequest):
     if upload is None:
         raise QueryError("Choose an image file (PNG, JPEG or DICOM) to search with.")
     picture = picture_from_upload(data=upload.read(), name=upload.name)
-    common = {
-        "k": clean_k(request.POST.get("k")),
-        "page": 1,
-        "filters": clean_filters(request.POST),
-        "user": request.user,
-        "label": f"image {upload.name}",
-    }
-    text = (request.POST.get("text") or "").strip()
-    if text:
-        weight = clean_weight(request.POST.get("weight"), default=0.5, high=1.0, what="text weight")
-        return composed_search(picture=picture, text=text, text_weight=weight, **common)
-    return image_search_by_picture(picture=picture, **common)
+    return picture_search(
+        picture=picture,
+        label=f"image {upload.name}",
+        text=request.POST.get("text", ""),
+        weight=request.POST.get("weight"),
+        k=clean_k(request.POST.get("k")),
+        filters=clean_filters(request.POST),
+        user=request.user,
+    )
 
 
 def similar_page(request: HttpRequest, pk: int) -> HttpResponse:
