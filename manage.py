@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Django's command-line utility for MIRAGE."""
 
-import os
 import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mirage_site.settings")
+    from mirage_site.bootstrap import prepare
+
+    prepare()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

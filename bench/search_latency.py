@@ -50,11 +50,15 @@ def main() -> None:
     os.environ["MIRAGE_DB_NAME"] = "mirage_bench"
     import psycopg
 
-    from mirage_site.embedded_db import start_embedded_postgres
+    from mirage_site.bootstrap import prepare
 
-    conn = start_embedded_postgres(ROOT / "var" / "pgdata")
+    prepare()
     with psycopg.connect(
-        host=conn["HOST"], port=conn["PORT"], user="postgres", dbname="postgres", autocommit=True
+        host=os.environ["MIRAGE_DB_SOCKET"],
+        port=os.environ["MIRAGE_DB_PORT"],
+        user="postgres",
+        dbname="postgres",
+        autocommit=True,
     ) as c:
         if not c.execute("SELECT 1 FROM pg_database WHERE datname = 'mirage_bench'").fetchone():
             c.execute("CREATE DATABASE mirage_bench")

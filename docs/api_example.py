@@ -2,7 +2,7 @@
 
     MIRAGE_URL=http://localhost:8000 MIRAGE_TOKEN=mrg_… python docs/api_example.py
 
-Create the token on the "API tokens" page (/api/tokens/manage/).
+Create the token on the "API tokens" page (/accounts/tokens/).
 """
 
 import json

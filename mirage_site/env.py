@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -44,3 +45,46 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = os.environ.get(name, default).strip() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}.")
+    return value
+
+
+_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate as Django REST framework reads it: `N/period`, e.g. `120/min` or `20/hour`."""
+    value = os.environ.get(name, default).strip()
+    count, _, period = value.partition("/")
+    if not (count.isascii() and count.isdigit() and int(count) > 0 and period in _PERIODS):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate; write N/second, N/min, N/hour or N/day (N ≥ 1), e.g. 120/min."
+        )
+    return value
+
+
+def read_secret_file(path: Path) -> str:
+    """The first line of a secret file, or "" when there is none."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def env_secret(name: str, *, file_variable: str) -> str:
+    """A secret given in `name`, or in the file `file_variable` names (which must then exist)."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    path = os.environ.get(file_variable, "").strip()
+    if not path:
+        return ""
+    secret = read_secret_file(Path(path))
+    if not secret:
+        raise ImproperlyConfigured(f"{file_variable}={path!r} names no file, or an empty one.")
+    return secret

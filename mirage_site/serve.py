@@ -6,7 +6,6 @@ stops only after both have exited.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,10 +17,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mirage_site.settings")
+    from mirage_site.bootstrap import prepare
+
+    prepare()  # starts (or attaches to) the embedded database and holds it while we run
     import django
 
-    django.setup()  # starts (or attaches to) the embedded database and holds it while we run
+    django.setup()
 
     from mirage_site.env import env_int, env_str
 

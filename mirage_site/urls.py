@@ -13,7 +13,7 @@ urlpatterns = [
     path("studysets/", include("apps.studysets.urls")),
     path("quizzes/", include("apps.quizzes.urls")),
     path("moderation/", include("apps.moderation.urls")),
-    path("api/", include("apps.api.urls")),
+    path("api/", include("mirage_site.api_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,6 +1,6 @@
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mirage_site.settings")
+from mirage_site.bootstrap import prepare
+
+prepare()
 application = get_wsgi_application()

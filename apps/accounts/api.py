@@ -1,14 +1,15 @@
 """The current user's account: who they are, and the images they made.
 
 There is deliberately no password log-in, sign-up or email change here. API clients authenticate
-with personal Bearer tokens (apps.api), so no endpoint can be used to guess passwords around the
+with personal Bearer tokens (apps.core.tokens), so no endpoint can be used to guess passwords around the
 log-in lock-out; and a leaked token must not be enough to redirect password resets (an email
 change) and so take over the account. Those stay on the pages, behind a password log-in.
 """
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
@@ -18,7 +19,10 @@ from rest_framework.views import APIView
 
 from apps.accounts.selectors import PROFILE_IMAGES, user_images
 from apps.accounts.serializers import MeSerializer, OwnImageSerializer
-from apps.api.errors import ERROR
+from apps.core.api import ERROR, ApiError
+from apps.core.authentication import BearerTokenAuthentication
+from apps.core.models import ApiToken
+from apps.core.tokens import TokenError, api_token_create, api_token_revoke, api_tokens_of
 
 
 class MeView(APIView):
@@ -45,3 +49,60 @@ class MyImagesView(GenericAPIView):
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(user_images(user=request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = fields
+
+
+class TokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class TokenListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Your API tokens", responses={200: ApiTokenSerializer(many=True), 401: ERROR})
+    def get(self, request: Request) -> Response:
+        tokens = api_tokens_of(request.user)
+        return Response(ApiTokenSerializer(tokens, many=True).data)
+
+    @extend_schema(
+        summary="Create an API token (the token is in the response, once)",
+        request=TokenCreateSerializer,
+        responses={
+            201: inline_serializer(
+                "NewToken", {"token": serializers.CharField(), "details": ApiTokenSerializer()}
+            ),
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if isinstance(request.successful_authenticator, BearerTokenAuthentication):
+            # A leaked token must not be able to mint copies of itself that outlive its revocation.
+            raise ApiError(
+                "Tokens are created while logged in (session), not with another token.", status_code=403
+            )
+        serializer = TokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token, raw = api_token_create(user=request.user, name=serializer.validated_data["name"])
+        except TokenError as exc:
+            raise ApiError(str(exc)) from exc
+        return Response(
+            {"token": raw, "details": ApiTokenSerializer(token).data}, status=status.HTTP_201_CREATED
+        )
+
+
+class TokenDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Revoke an API token", responses={204: None, 401: ERROR, 404: ERROR})
+    def delete(self, request: Request, pk: int) -> Response:
+        api_token_revoke(user=request.user, pk=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

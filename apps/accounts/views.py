@@ -15,12 +15,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.backends import client_ip
 from apps.accounts.forms import SignupForm
 from apps.accounts.redirects import safe_next
 from apps.accounts.selectors import PROFILE_IMAGES, login_locked_until, user_images
 from apps.accounts.services import login_throttle_clear, user_create
+from apps.core.tokens import TokenError, api_token_create, api_token_revoke, api_tokens_of
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -86,3 +88,28 @@ def profile(request: HttpRequest) -> HttpResponse:
         "accounts/profile.html",
         {"images": images[:PROFILE_IMAGES], "image_count": images.count()},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens_page(request: HttpRequest) -> HttpResponse:
+    new_token = None
+    status_code = 200
+    if request.method == "POST":
+        try:
+            _, new_token = api_token_create(user=request.user, name=request.POST.get("name", ""))
+        except TokenError as exc:
+            messages.error(request, str(exc))
+            status_code = 400
+    tokens = api_tokens_of(request.user)
+    return render(
+        request, "accounts/tokens.html", {"tokens": tokens, "new_token": new_token}, status=status_code
+    )
+
+
+@login_required
+@require_POST
+def token_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
+    token = api_token_revoke(user=request.user, pk=pk)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("accounts:tokens")

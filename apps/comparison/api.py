@@ -4,7 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.errors import ERROR
+from apps.core.api import ERROR
 from apps.search.api import FILTER_PARAMETERS, SearchResultSerializer
 from apps.search.selectors import clean_filters, clean_k, clean_query, image_search
 

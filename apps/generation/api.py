@@ -13,8 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.errors import ERROR, ApiError
-from apps.api.helpers import validated
+from apps.core.api import ERROR, ApiError, validated
 from apps.generation import selectors, services
 from apps.generation.models import Job
 from apps.generation.serializers import (

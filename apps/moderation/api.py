@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.errors import ERROR
+from apps.core.api import ERROR
 from apps.corpus.selectors import image_get_for_user
 from apps.moderation.access import moderator_check
 from apps.moderation.selectors import (

@@ -1,4 +1,4 @@
-"""This app's REST endpoints; included under /api/ by apps/api/urls.py."""
+"""This app's REST endpoints; included under /api/ by mirage_site/api_urls.py."""
 
 from django.urls import path
 

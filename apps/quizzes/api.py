@@ -14,8 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.errors import ERROR
-from apps.api.helpers import DownloadNegotiation, validated
+from apps.core.api import ERROR, DownloadNegotiation, validated
 from apps.quizzes import services
 from apps.quizzes.export import results_csv_response
 from apps.quizzes.models import Attempt, Question, Quiz

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.errors import ERROR, ApiError
+from apps.core.api import ERROR, ApiError
 from apps.corpus.modality import MODALITIES
 from apps.corpus.selectors import image_get_for_user
 from apps.corpus.serializers import ImageSerializer

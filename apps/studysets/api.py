@@ -10,8 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.errors import ERROR
-from apps.api.helpers import DownloadNegotiation, validated
+from apps.core.api import ERROR, DownloadNegotiation, validated
 from apps.studysets import services
 from apps.studysets.export import studyset_export_response
 from apps.studysets.models import StudySet, StudySetItem

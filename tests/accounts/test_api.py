@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apps.accounts.models import LoginThrottle, User
-from apps.api.services import api_token_create
+from apps.core.tokens import api_token_create
 from apps.corpus.models import Image
 from tests import factories
 
@@ -111,4 +111,4 @@ def test_the_profile_links_to_the_api_token_page(client):
     client.force_login(factories.user())
     page = client.get(reverse("accounts:profile")).content.decode()
     assert "API tokens" in page
-    assert f'href="{reverse("api:tokens_page")}"' in page
+    assert f'href="{reverse("accounts:tokens")}"' in page

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from apps.api.services import api_token_create
+from apps.core.tokens import api_token_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_no_endpoint_answers_with_a_5xx_or_breaks_its_schema(
 @pytest.fixture
 def settings_throttle_off(settings):
     """Generated requests come fast; throttling is tested on its own (test_search_api)."""
-    from apps.api.throttling import ScopedUserThrottle
+    from apps.core.throttling import ScopedUserThrottle
 
     saved = ScopedUserThrottle.THROTTLE_RATES
     ScopedUserThrottle.THROTTLE_RATES = {key: "100000/min" for key in saved}

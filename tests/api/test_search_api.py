@@ -135,7 +135,7 @@ def test_image_detail_respects_moderation(api, corpus):
 def test_search_is_throttled_per_anonymous_client(api, corpus, settings):
     from rest_framework.settings import api_settings
 
-    from apps.api.throttling import ScopedUserThrottle
+    from apps.core.throttling import ScopedUserThrottle
 
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "search_anon": "2/min"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from apps.api.models import ApiToken
-from apps.api.services import api_token_create
+from apps.core.models import ApiToken
+from apps.core.tokens import api_token_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ def test_a_user_creates_a_token_on_the_page_and_uses_it(client):
     user = factories.user()
     client.force_login(user)
 
-    page = client.post("/api/tokens/manage/", {"name": "study script"}).content.decode()
+    page = client.post("/accounts/tokens/", {"name": "study script"}).content.decode()
 
     raw = page.split('<code id="new-token">')[1].split("</code>")[0]
     assert raw.startswith("mrg_")
@@ -25,7 +25,7 @@ def test_a_user_creates_a_token_on_the_page_and_uses_it(client):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert [t["name"] for t in api.get("/api/tokens/").json()] == ["study script"]
-    assert raw not in client.get("/api/tokens/manage/").content.decode()  # shown once only
+    assert raw not in client.get("/accounts/tokens/").content.decode()  # shown once only
 
 
 def test_a_revoked_token_no_longer_works():
@@ -58,7 +58,7 @@ def test_tokens_are_private_to_their_owner():
 
 def test_anonymous_visitors_cannot_manage_tokens(client):
     assert APIClient().get("/api/tokens/").status_code == 401
-    assert client.get("/api/tokens/manage/").status_code == 302  # to the log-in page
+    assert client.get("/accounts/tokens/").status_code == 302  # to the log-in page
 
 
 @pytest.mark.parametrize("header", ["Bearer mrg_not-a-real-token", "Bearer", "Bearer a b"])

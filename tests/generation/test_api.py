@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from apps.api.services import api_token_create
+from apps.core.tokens import api_token_create
 from apps.corpus.models import Image
 from apps.generation import services
 from apps.generation.models import Job
@@ -127,7 +127,7 @@ def test_too_many_waiting_jobs_get_a_429_with_the_reason(people):
 
 
 def test_starting_generations_is_throttled_per_user(people, settings):
-    from apps.api.throttling import ScopedUserThrottle
+    from apps.core.throttling import ScopedUserThrottle
 
     saved = ScopedUserThrottle.THROTTLE_RATES
     ScopedUserThrottle.THROTTLE_RATES = {**saved, "generation_user": "1/min"}

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from apps.api.services import api_token_create
+from apps.core.tokens import api_token_create
 from apps.corpus.models import Image
 from apps.moderation.models import Decision, Report
 from apps.moderation.services import image_report, moderation_decide

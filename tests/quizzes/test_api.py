@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.api.services import api_token_create
+from apps.core.tokens import api_token_create
 from apps.quizzes.models import Attempt, Option, Question, Quiz
 from apps.quizzes.services import attempt_start, quiz_submit
 from apps.studysets.models import StudySet

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from rest_framework.test import APIClient
 
-from apps.api.services import api_token_create
+from apps.core.tokens import api_token_create
 from apps.studysets.models import StudySet
 from tests import factories
 from tests.factories import api_as, assert_error

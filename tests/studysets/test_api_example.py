@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from apps.api.services import api_token_create
+from apps.core.tokens import api_token_create
 from apps.studysets.models import StudySet
 from tests import factories
 

