@@ -237,13 +237,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.ScopedUserThrottle"],
-    "DEFAULT_THROTTLE_RATES": {
-        "search_user": env_rate("MIRAGE_THROTTLE_SEARCH_USER", "120/min"),
-        "search_anon": env_rate("MIRAGE_THROTTLE_SEARCH_ANON", "30/min"),
-        "generation_user": env_rate("MIRAGE_THROTTLE_GENERATION_USER", "20/hour"),
-        "description_user": env_rate("MIRAGE_THROTTLE_DESCRIPTION_USER", "60/hour"),
-    },
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.ScopedRateThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -262,6 +256,29 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Rate limits (apps.core.ratelimit): pages and API draw on one allowance per scope -------------
+
+_RATE_DEFAULTS = {
+    # scope: (logged-in user, anonymous client address)
+    "search": ("120/min", "30/min"),  # text search, comparison, "more like this" (pages and API)
+    "image_search": ("30/min", "10/min"),  # searches with an uploaded picture
+    "describe": ("60/hour", "60/hour"),  # description jobs (log-in required)
+    "generate": ("20/hour", "20/hour"),  # generation jobs (log-in required)
+    "export": ("30/hour", "30/hour"),  # study-set ZIP exports
+    "quiz_join": ("20/hour", "20/hour"),  # join codes tried
+    "signup": ("5/hour", "5/hour"),
+    "password_reset": ("5/hour", "5/hour"),
+}
+MIRAGE_RATE_LIMITS = {
+    scope: {
+        "user": env_rate(f"MIRAGE_THROTTLE_{scope.upper()}_USER", user),
+        "anon": env_rate(f"MIRAGE_THROTTLE_{scope.upper()}_ANON", anon),
+    }
+    for scope, (user, anon) in _RATE_DEFAULTS.items()
+}
+# How many reverse proxies in front of the server append to X-Forwarded-For; 0 = trust only REMOTE_ADDR.
+MIRAGE_TRUSTED_PROXIES = env_int("MIRAGE_TRUSTED_PROXIES", 0, minimum=0, maximum=10)
 
 # --- Uploads ---------------------------------------------------------------------------------------
 

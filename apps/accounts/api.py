@@ -19,10 +19,16 @@ from rest_framework.views import APIView
 
 from apps.accounts.selectors import PROFILE_IMAGES, user_images
 from apps.accounts.serializers import MeSerializer, OwnImageSerializer
-from apps.core.api import ERROR, ApiError
-from apps.core.authentication import BearerTokenAuthentication
+from apps.core.api import ERROR, validated
+from apps.core.authentication import SessionOnly
 from apps.core.models import ApiToken
-from apps.core.tokens import TokenError, api_token_create, api_token_revoke, api_tokens_of
+from apps.core.tokens import (
+    DEFAULT_LIFETIME_DAYS,
+    LIFETIME_CHOICES,
+    api_token_create,
+    api_token_revoke,
+    api_tokens_of,
+)
 
 
 class MeView(APIView):
@@ -54,18 +60,33 @@ class MyImagesView(GenericAPIView):
 class ApiTokenSerializer(serializers.ModelSerializer):
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "read_only",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+        ]
         read_only_fields = fields
 
 
 class TokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
+    lifetime = serializers.ChoiceField(
+        choices=list(LIFETIME_CHOICES), default=str(DEFAULT_LIFETIME_DAYS), help_text="Days, or never."
+    )
+    read_only = serializers.BooleanField(default=False, help_text="Only GET, HEAD and OPTIONS requests.")
 
 
 class TokenListView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SessionOnly]
 
-    @extend_schema(summary="Your API tokens", responses={200: ApiTokenSerializer(many=True), 401: ERROR})
+    @extend_schema(
+        summary="Your API tokens", responses={200: ApiTokenSerializer(many=True), 401: ERROR, 403: ERROR}
+    )
     def get(self, request: Request) -> Response:
         tokens = api_tokens_of(request.user)
         return Response(ApiTokenSerializer(tokens, many=True).data)
@@ -83,26 +104,16 @@ class TokenListView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        if isinstance(request.successful_authenticator, BearerTokenAuthentication):
-            # A leaked token must not be able to mint copies of itself that outlive its revocation.
-            raise ApiError(
-                "Tokens are created while logged in (session), not with another token.", status_code=403
-            )
-        serializer = TokenCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            token, raw = api_token_create(user=request.user, name=serializer.validated_data["name"])
-        except TokenError as exc:
-            raise ApiError(str(exc)) from exc
+        token, raw = api_token_create(user=request.user, **validated(TokenCreateSerializer, request.data))
         return Response(
             {"token": raw, "details": ApiTokenSerializer(token).data}, status=status.HTTP_201_CREATED
         )
 
 
 class TokenDetailView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SessionOnly]
 
-    @extend_schema(summary="Revoke an API token", responses={204: None, 401: ERROR, 404: ERROR})
+    @extend_schema(summary="Revoke an API token", responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR})
     def delete(self, request: Request, pk: int) -> Response:
         api_token_revoke(user=request.user, pk=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -13,7 +13,7 @@ urlpatterns = [
     path("tokens/<int:pk>/revoke/", views.token_revoke_page, name="token_revoke"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_change_done")),
+        views.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

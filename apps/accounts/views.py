@@ -22,7 +22,14 @@ from apps.accounts.forms import SignupForm
 from apps.accounts.redirects import safe_next
 from apps.accounts.selectors import PROFILE_IMAGES, login_locked_until, user_images
 from apps.accounts.services import login_throttle_clear, user_create
-from apps.core.tokens import TokenError, api_token_create, api_token_revoke, api_tokens_of
+from apps.core.tokens import (
+    DEFAULT_LIFETIME_DAYS,
+    TokenError,
+    api_token_create,
+    api_token_revoke,
+    api_tokens_of,
+    api_tokens_revoke_all,
+)
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -77,6 +84,18 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         login_throttle_clear(username=form.user.get_username())
+        api_tokens_revoke_all(user=form.user)
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's, and the user's API tokens end with the old password."""
+
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        api_tokens_revoke_all(user=form.user)
         return response
 
 
@@ -97,7 +116,12 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
     status_code = 200
     if request.method == "POST":
         try:
-            _, new_token = api_token_create(user=request.user, name=request.POST.get("name", ""))
+            _, new_token = api_token_create(
+                user=request.user,
+                name=request.POST.get("name", ""),
+                lifetime=request.POST.get("lifetime", str(DEFAULT_LIFETIME_DAYS)),
+                read_only=request.POST.get("read_only") == "on",
+            )
         except TokenError as exc:
             messages.error(request, str(exc))
             status_code = 400

@@ -1,27 +1,22 @@
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+from apps.core.ratelimit import RateLimited, rate_limit_hit
 
 
-class ScopedUserThrottle(SimpleRateThrottle):
-    """Rates per user and per anonymous client for a view's `throttle_scope` ("search", "generation"…).
-
-    The rates are settings: REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["<scope>_user" / "<scope>_anon"].
-    """
+class ScopedRateThrottle(BaseThrottle):
+    """The API's side of the one rate limiter (apps.core.ratelimit): a view's `throttle_scope`
+    ("search", "generate"…) draws on the same allowance as the pages of that scope."""
 
     def allow_request(self, request, view) -> bool:
         scope = getattr(view, "throttle_scope", None)
-        if not scope:
-            return True
-        who = "user" if request.user and request.user.is_authenticated else "anon"
-        self.scope = f"{scope}_{who}"
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        if scope:
+            try:
+                rate_limit_hit(scope=scope, request=request)
+            except RateLimited as exc:
+                self.retry_after = exc.retry_after
+                self.message = str(exc)
+                return False
+        return True
 
-    def get_rate(self):
-        if not getattr(self, "scope", None):
-            return None
-        return self.THROTTLE_RATES.get(self.scope)
-
-    def get_cache_key(self, request, view) -> str:
-        ident = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)
-        return f"throttle_{self.scope}_{ident}"
+    def wait(self):
+        return getattr(self, "retry_after", None)

@@ -39,7 +39,7 @@ def job_response(request: Request, job: Job, *, status_code: int = 200) -> Respo
 
 class GenerateView(APIView):
     permission_classes = [IsAuthenticated]
-    throttle_scope = "generation"
+    throttle_scope = "generate"
 
     @extend_schema(
         summary="Start generating synthetic images from a prompt",
@@ -56,7 +56,7 @@ class GenerateView(APIView):
 
 class DescribeView(APIView):
     permission_classes = [IsAuthenticated]
-    throttle_scope = "description"
+    throttle_scope = "describe"
 
     @extend_schema(
         summary="Start a grounded description of a condition, or a comparison of two",

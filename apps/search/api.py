@@ -111,7 +111,7 @@ class ImageQuerySerializer(serializers.Serializer):
 class ImageSearchView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser]
-    throttle_scope = "search"
+    throttle_scope = "image_search"
 
     @extend_schema(
         summary="Search by an uploaded image, optionally with words (composed query)",

@@ -127,19 +127,15 @@ def test_too_many_waiting_jobs_get_a_429_with_the_reason(people):
 
 
 def test_starting_generations_is_throttled_per_user(people, settings):
-    from apps.core.throttling import ScopedUserThrottle
-
-    saved = ScopedUserThrottle.THROTTLE_RATES
-    ScopedUserThrottle.THROTTLE_RATES = {**saved, "generation_user": "1/min"}
-    try:
-        api = api_as(people["owner"])
-        codes = [
-            api.post("/api/generation/generate/", {"prompt": "x"}, format="json").status_code
-            for _ in range(2)
-        ]
-        status = api.get("/api/generation/jobs/").status_code
-    finally:
-        ScopedUserThrottle.THROTTLE_RATES = saved
+    settings.MIRAGE_RATE_LIMITS = {
+        **settings.MIRAGE_RATE_LIMITS,
+        "generate": {"user": "1/min", "anon": "1/min"},
+    }
+    api = api_as(people["owner"])
+    codes = [
+        api.post("/api/generation/generate/", {"prompt": "x"}, format="json").status_code for _ in range(2)
+    ]
+    status = api.get("/api/generation/jobs/").status_code
 
     assert codes == [201, 429] and status == 200
 

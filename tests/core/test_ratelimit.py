@@ -1,0 +1,111 @@
+"""The one rate limiter: shared by pages and API, keyed on the user or the client address."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+
+from apps.core.ratelimit import RateLimited, client_address, rate_limit_hit
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tight(settings):
+    settings.MIRAGE_RATE_LIMITS = {
+        **settings.MIRAGE_RATE_LIMITS,
+        "search": {"user": "3/min", "anon": "2/min"},
+    }
+
+
+def _anonymous(address="203.0.113.5", forwarded=None):
+    extra = {"REMOTE_ADDR": address}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    request = RequestFactory().get("/", **extra)
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    return request
+
+
+def _allowed(request, times):
+    answers = []
+    for _ in range(times):
+        try:
+            rate_limit_hit(scope="search", request=request)
+            answers.append(True)
+        except RateLimited:
+            answers.append(False)
+    return answers
+
+
+def test_an_anonymous_client_gets_its_allowance_and_then_a_429_with_retry_after(tight):
+    assert _allowed(_anonymous(), 2) == [True, True]
+    with pytest.raises(RateLimited) as refused:
+        rate_limit_hit(scope="search", request=_anonymous())
+    assert refused.value.status == 429 and 1 <= refused.value.retry_after <= 60
+
+
+def test_a_logged_in_user_is_counted_on_the_account_not_the_address(tight):
+    user = factories.user()
+    first, second = _anonymous("198.51.100.1"), _anonymous("198.51.100.2")
+    first.user = second.user = user
+    assert _allowed(first, 2) + _allowed(second, 2) == [True, True, True, False]
+
+
+def test_a_rotated_forwarded_header_buys_no_fresh_allowance_without_trusted_proxies(tight):
+    answers = [_allowed(_anonymous(forwarded=f"10.0.0.{n}"), 1)[0] for n in range(4)]
+    assert answers == [True, True, False, False]
+
+
+def test_with_one_trusted_proxy_the_address_it_saw_is_the_client(settings):
+    settings.MIRAGE_TRUSTED_PROXIES = 1
+    spoofed = _anonymous("192.0.2.10", forwarded="1.2.3.4, 203.0.113.77")
+    assert client_address(spoofed) == "203.0.113.77"
+    settings.MIRAGE_TRUSTED_PROXIES = 0
+    assert client_address(spoofed) == "192.0.2.10"
+
+
+def test_the_window_ends_and_the_allowance_comes_back(tight):
+    request = _anonymous()
+    assert _allowed(request, 3) == [True, True, False]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE core_ratecounter SET window_start = now() - interval '61 seconds'")
+    assert _allowed(request, 1) == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_at_the_same_moment_never_exceed_the_allowance(settings):
+    settings.MIRAGE_RATE_LIMITS = {
+        **settings.MIRAGE_RATE_LIMITS,
+        "search": {"user": "5/min", "anon": "5/min"},
+    }
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def client():
+        try:
+            answers = _allowed(_anonymous(), 3)
+        finally:
+            connection.close()
+        with lock:
+            results.extend(answers)
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 18 and results.count(True) == 5
+
+
+def test_the_api_answers_429_in_the_error_envelope_with_retry_after(client, tight):
+    codes = [client.get("/api/search/", {"q": "chest"}).status_code for _ in range(3)]
+    refused = client.get("/api/search/", {"q": "chest"})
+    assert codes[:2] == [200, 200] and refused.status_code == 429
+    assert refused.json()["error"]["code"] == "throttled" and int(refused["Retry-After"]) >= 1
