@@ -294,11 +294,15 @@ MIRAGE_JOB_LEASE_SECONDS = env_int("MIRAGE_JOB_LEASE_SECONDS", 60, minimum=2, ma
 # --- Log-in ----------------------------------------------------------------------------------------
 
 # Django's backend plus a lock-out: after MAX_FAILURES failed log-ins for one username from one
-# address within WINDOW minutes, that pair is refused (HTTP 429) for LOCKOUT minutes.
+# address within WINDOW minutes, that pair is refused (HTTP 429) for LOCKOUT minutes. The
+# password-change form's "old password" counts the same way.
 AUTHENTICATION_BACKENDS = ["apps.accounts.backends.ThrottledModelBackend"]
 MIRAGE_LOGIN_MAX_FAILURES = env_int("MIRAGE_LOGIN_MAX_FAILURES", 5, minimum=1, maximum=1000)
 MIRAGE_LOGIN_WINDOW_MINUTES = env_int("MIRAGE_LOGIN_WINDOW_MINUTES", 15, minimum=1, maximum=24 * 60)
 MIRAGE_LOGIN_LOCKOUT_MINUTES = env_int("MIRAGE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+# Failed log-ins for one username from all addresses together (within WINDOW) that lock it everywhere,
+# for LOCKOUT minutes, doubled at each further account-wide lock-out (up to a day).
+MIRAGE_LOGIN_ACCOUNT_MAX_FAILURES = env_int("MIRAGE_LOGIN_ACCOUNT_MAX_FAILURES", 20, minimum=1, maximum=10000)
 
 # --- Study sets and quizzes ------------------------------------------------------------------------
 

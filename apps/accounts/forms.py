@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import PermissionDenied
 
+from apps.accounts.backends import password_check
 from apps.accounts.models import User
 
 
@@ -26,3 +29,23 @@ class SignupForm(UserCreationForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("An account with this email address already exists.")
         return email
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's, with the old password checked through the log-in lock-out."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        try:
+            correct = password_check(request=self.request, user=self.user, password=old_password)
+        except PermissionDenied:
+            raise forms.ValidationError(
+                "Too many wrong passwords; try again later, or reset your password.", code="locked"
+            ) from None
+        if not correct:
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password

@@ -28,21 +28,27 @@ class User(AbstractUser):
 
 
 class LoginThrottle(models.Model):
-    """Failed log-ins for one (username, client address) in the current window, and any lock-out.
+    """Failed log-ins for one (username, client address) in the current window, and any lock-out;
+    the row without an address counts the username's failures from everywhere.
 
-    Keyed on the pair, not on the username alone, so that a stranger guessing someone's password
-    cannot lock that person out from their own network. The username need not exist.
+    The per-address lock-out comes first and soon, so that a stranger guessing someone's password
+    cannot lock that person out from their own network; the account-wide one catches guesses
+    spread over many addresses, later, and backs off: each lock-out lasts twice the one before
+    (up to a day) until the owner logs in or resets the password. The username need not exist.
     """
 
     username = models.CharField(max_length=150)  # casefolded, as typed
-    ip = models.GenericIPAddressField()
+    ip = models.GenericIPAddressField(null=True, blank=True)  # None: from every address
     failures = models.PositiveIntegerField(default=0)
     window_started_at = models.DateTimeField()
     locked_until = models.DateTimeField(null=True, blank=True)
+    lockouts = models.PositiveIntegerField(default=0)  # account-wide lock-outs so far (the back-off)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["username", "ip"], name="login_throttle_unique_username_ip"),
+            models.UniqueConstraint(
+                fields=["username", "ip"], name="login_throttle_unique_username_ip", nulls_distinct=False
+            ),
         ]
         indexes = [models.Index(fields=["window_started_at"], name="login_throttle_window_idx")]
 

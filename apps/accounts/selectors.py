@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import LoginThrottle, User
@@ -19,12 +19,12 @@ def throttle_key(username: str) -> str:
 
 
 def login_locked_until(*, username: str, ip: str) -> datetime | None:
-    """When log-ins for this username from this address are allowed again, or None if they are now."""
+    """When log-ins for this username from this address are allowed again, or None if they are now
+    (the later of the per-address and the account-wide lock-out)."""
     now = timezone.now()
-    throttle = LoginThrottle.objects.filter(username=throttle_key(username), ip=ip).first()
-    if throttle is None or not throttle.is_locked(now):
-        return None
-    return throttle.locked_until
+    rows = LoginThrottle.objects.filter(username=throttle_key(username)).filter(Q(ip=ip) | Q(ip__isnull=True))
+    locks = [row.locked_until for row in rows if row.is_locked(now)]
+    return max(locks) if locks else None
 
 
 def user_images(*, user: User) -> QuerySet[Image]:

@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.accounts.backends import client_ip
-from apps.accounts.forms import SignupForm
+from apps.accounts.forms import PasswordChangeForm, SignupForm
 from apps.accounts.redirects import safe_next
 from apps.accounts.selectors import PROFILE_IMAGES, login_locked_until, user_images
 from apps.accounts.services import login_throttle_clear, user_create
+from apps.core.ratelimit import client_address
 from apps.core.tokens import (
     DEFAULT_LIFETIME_DAYS,
     TokenError,
@@ -60,7 +60,7 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         username = form.data.get("username", "")
-        until = login_locked_until(username=username, ip=client_ip(self.request)) if username else None
+        until = login_locked_until(username=username, ip=client_address(self.request)) if username else None
         if until is None:
             return self.render_to_response(self.get_context_data(form=form), status=400)
         minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
@@ -89,9 +89,17 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's, and the user's API tokens end with the old password."""
+    """Django's, with the old password counted like a log-in; the user's API tokens end with it."""
 
     success_url = reverse_lazy("accounts:password_change_done")
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        status = 429 if form.has_error("old_password", "locked") else 400
+        return self.render_to_response(self.get_context_data(form=form), status=status)
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -123,3 +123,72 @@ def test_the_admin_log_in_counts_towards_the_same_lock_out(client):
 def test_a_logged_in_user_is_sent_on_from_the_log_in_page(client):
     client.force_login(factories.user())
     assert client.get(LOGIN).status_code == 302
+
+
+def test_guesses_spread_over_many_addresses_lock_the_account_and_the_lock_backs_off(client, settings):
+    from apps.accounts.models import LoginThrottle
+
+    settings.MIRAGE_LOGIN_ACCOUNT_MAX_FAILURES = 6
+    factories.user("ada")
+    for n in range(3):  # two guesses from each of three addresses: no pair reaches 5
+        fail(client, "ada", 2, ip=f"10.1.0.{n}")
+    assert attempt(client, "ada", factories.PASSWORD, ip="10.9.9.9").status_code == 429
+    first = LoginThrottle.objects.get(username="ada", ip=None)
+    assert first.lockouts == 1
+    first_length = first.locked_until - timezone.now()
+
+    # After the lock-out ends, the next round of spread guesses locks it for twice as long.
+    LoginThrottle.objects.filter(pk=first.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
+    for n in range(3):
+        fail(client, "ada", 2, ip=f"10.2.0.{n}")
+    second = LoginThrottle.objects.get(username="ada", ip=None)
+    assert second.lockouts == 2
+    assert (second.locked_until - timezone.now()) > 1.9 * first_length
+
+    # The owner resetting the password lifts it (every row for the username goes).
+    from apps.accounts.services import login_throttle_clear
+
+    login_throttle_clear(username="ada")
+    assert attempt(client, "ada", factories.PASSWORD, ip="10.9.9.9").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failures_at_the_same_moment_are_all_counted():
+    import threading
+
+    from django.db import connection
+
+    from apps.accounts.models import LoginThrottle
+    from apps.accounts.services import login_failure_record
+
+    def guess():
+        try:
+            login_failure_record(username="ada", ip="10.0.0.1")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert LoginThrottle.objects.get(username="ada", ip="10.0.0.1").failures == 8
+    assert LoginThrottle.objects.get(username="ada", ip=None).failures == 8
+
+
+def test_wrong_old_passwords_on_the_password_change_form_count_towards_the_lock_out(client):
+    user = factories.user("ada")
+    client.force_login(user)
+    url = reverse("accounts:password_change")
+    new = {"new_password1": "n3w-Secret-7731", "new_password2": "n3w-Secret-7731"}
+    codes = [
+        client.post(url, {"old_password": "guess", **new}, REMOTE_ADDR="10.0.0.1").status_code
+        for _ in range(5)
+    ]
+    locked = client.post(url, {"old_password": factories.PASSWORD, **new}, REMOTE_ADDR="10.0.0.1")
+    assert codes == [400] * 5 and locked.status_code == 429
+    user.refresh_from_db()
+    assert user.check_password(factories.PASSWORD)  # even the right old password was refused
+    from django.test import Client
+
+    assert attempt(Client(), "ada", factories.PASSWORD).status_code == 429  # and the log-in page too
