@@ -45,7 +45,13 @@ if not SECRET_KEY:
         )
     )
 
-ALLOWED_HOSTS = env_list("MIRAGE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "MIRAGE_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "Set MIRAGE_ALLOWED_HOSTS (comma-separated host names) when MIRAGE_ENV=production."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_q",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -81,9 +88,43 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last in the list, but it answers in __call__, before any view or CSRF check reads the body.
     "mirage_site.middleware.UploadLimitMiddleware",
 ]
+
+# Only the platform's own scripts, styles and images (and data: images, which Swagger UI draws with).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- HTTPS in production ------------------------------------------------------------------------
+
+# Behind a proxy that ends TLS, set MIRAGE_PROXY_SSL_HEADER=1 (it must then set X-Forwarded-Proto).
+if env_bool("MIRAGE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list(
+    "MIRAGE_CSRF_TRUSTED_ORIGINS",
+    [f"https://{host}" for host in env_list("MIRAGE_ALLOWED_HOSTS", []) if not host.startswith(".")],
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = PRODUCTION and env_bool("MIRAGE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("MIRAGE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = PRODUCTION and SECURE_HSTS_SECONDS > 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 ROOT_URLCONF = "mirage_site.urls"
 WSGI_APPLICATION = "mirage_site.wsgi.application"
@@ -253,7 +294,6 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

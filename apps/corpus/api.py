@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,7 +22,7 @@ class ModelStatusSerializer(serializers.Serializer):
 
 
 class ModelStatusView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [IsAdminUser]  # model ids and load errors are for the people who run the server
 
     @extend_schema(
         summary="Which configured models load here", responses={200: ModelStatusSerializer(many=True)}

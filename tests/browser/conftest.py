@@ -31,8 +31,15 @@ def browser(chromium_path):
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if anything on it broke the Content-Security-Policy."""
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(15_000)
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     yield page
     context.close()
+    assert not refused, f"blocked by the Content-Security-Policy: {refused}"
