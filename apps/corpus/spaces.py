@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from apps.corpus.models import EmbeddingSpace
+from apps.ml.encoders import ModelUnavailable, load_encoder
 from apps.ml.specs import default_caption_model
 
 CLIP = "clip"
@@ -31,3 +32,18 @@ def configured_spaces() -> dict[str, SpaceConfig]:
             "caption space",
         ),
     }
+
+
+def query_encoders_warm() -> dict[str, str]:
+    """Load every configured space's query encoder and run it once, so that a web process is ready
+    before its first search (loading takes seconds; a student should never wait for it).
+
+    Returns each space's name with "" when its encoder is ready, or why it is not."""
+    ready: dict[str, str] = {}
+    for name, config in configured_spaces().items():
+        try:
+            load_encoder(config.model).encode_texts(["chest x-ray"])
+            ready[name] = ""
+        except ModelUnavailable as exc:
+            ready[name] = str(exc)
+    return ready

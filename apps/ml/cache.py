@@ -31,3 +31,8 @@ class ModelCache(Generic[T]):
                 except Exception as exc:
                     raise ModelUnavailable(spec, f"{spec} could not be loaded: {exc}") from exc
             return self._models[spec]
+
+    def loaded(self) -> list[str]:
+        """The specs this process holds a model for."""
+        with self._lock:
+            return list(self._models)

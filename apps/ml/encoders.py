@@ -250,6 +250,11 @@ def _load(spec: str) -> Encoder:
 _encoders: ModelCache[Encoder] = ModelCache(_load)
 
 
+def loaded_encoders() -> list[str]:
+    """The encoder specs this process has loaded."""
+    return _encoders.loaded()
+
+
 def load_encoder(spec: str) -> Encoder:
     """The encoder for `spec`, loaded on first use and shared by the whole process.
 

@@ -124,3 +124,13 @@ def test_the_embedded_database_keeps_its_lock_in_the_install_not_in_a_shared_tem
     lock_path, socket_dir = result.stdout.split()
     assert lock_path.startswith(str(tmp_path / "var" / "run"))
     assert socket_dir.startswith(str(tmp_path / "var"))
+
+
+def test_a_web_process_loads_its_query_encoders_when_it_starts(tmp_path):
+    code = (
+        "import mirage_site.wsgi; from apps.ml.encoders import loaded_encoders;"
+        "from apps.ml.specs import default_caption_model; print(default_caption_model() in loaded_encoders())"
+    )
+    result = _run(code, {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("True")
