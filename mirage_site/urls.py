@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from apps.corpus.views import media_file
 
@@ -15,6 +17,7 @@ urlpatterns = [
     path("moderation/", include("apps.moderation.urls")),
     path("api/", include("mirage_site.api_urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
 ]
 
 if settings.MIRAGE_SERVE_MEDIA:

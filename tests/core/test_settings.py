@@ -134,3 +134,12 @@ def test_a_web_process_loads_its_query_encoders_when_it_starts(tmp_path):
     result = _run(code, {}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("True")
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_ours(client):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
+    assert "<svg" in Path(finders.find("favicon.svg")).read_text()
