@@ -372,6 +372,118 @@ def volume_to_image(data: np.ndarray, *, axis: int = 2) -> Image.Image:
     return Image.fromarray(_percentile_window(np.fliplr(np.rot90(plane))), "L")
 
 
+# What a stored JPEG or PNG keeps: what is needed to draw it as it is drawn here. EXIF (which also
+# holds GPS positions and camera serials), XMP, IPTC, comments, PNG text chunks and anything after the
+# end of the picture are dropped; colour profiles stay.
+JPEG_KEPT_APPS = {0xE0: b"JFIF\0", 0xE2: b"ICC_PROFILE\0", 0xEE: b"Adobe"}  # APPn: payload prefix
+JPEG_KEPT_MARKERS = frozenset({*range(0xC0, 0xD0), 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF})  # SOFn DHT DQT…
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_KEPT_CHUNKS = frozenset(
+    {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"pHYs"}
+)
+EXIF_ORIENTATION = 0x0112
+
+
+def storable(data: bytes, picture: Image.Image) -> tuple[bytes, str]:
+    """The bytes to store for an imported file whose picture `open_image_bytes` gave, and their
+    format ("JPEG" or "PNG"), with no metadata.
+
+    JPEG and PNG keep their compressed image data byte for byte, without the metadata segments and
+    chunks; a JPEG that its EXIF orientation turned upright is re-encoded from the upright picture.
+    Anything else (DICOM, TIFF, WebP) is stored as a PNG of the rendered picture.
+    """
+    if data.startswith(b"\xff\xd8\xff"):
+        with Image.open(io.BytesIO(data)) as img:
+            upright = img.getexif().get(EXIF_ORIENTATION, 1) == 1
+        stripped = _strip_jpeg(data) if upright else None
+        if stripped is not None:
+            return stripped, "JPEG"
+        out = io.BytesIO()
+        _bare(picture).save(out, format="JPEG", quality=95)
+        return out.getvalue(), "JPEG"
+    if data.startswith(PNG_SIGNATURE) and (stripped := _strip_png(data)) is not None:
+        return stripped, "PNG"
+    return encode_png(picture), "PNG"
+
+
+def encode_png(picture: Image.Image) -> bytes:
+    """A PNG of a rendered picture, with its colour profile and no other metadata."""
+    out = io.BytesIO()
+    _bare(picture).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _bare(picture: Image.Image) -> Image.Image:
+    """The picture without what Pillow read beside the pixels (a JPEG comment is written back from
+    there), but its colour profile."""
+    bare = picture.copy()
+    bare.info = {key: value for key, value in picture.info.items() if key == "icc_profile"}
+    return bare
+
+
+def _strip_jpeg(data: bytes) -> bytes | None:
+    """The JPEG's segments needed to draw it, in order; None when its structure is not as expected."""
+    kept, pos = [b"\xff\xd8"], 2
+    while pos + 1 < len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # end of image: whatever follows is dropped
+            return b"".join([*kept, b"\xff\xd9"])
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            kept.append(data[pos : pos + 2])
+            pos += 2
+            continue
+        end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if end > len(data) or end < pos + 4:
+            return None
+        payload = data[pos + 4 : end]
+        if marker == 0xDA:  # start of scan: its header, then entropy-coded data up to the next marker
+            scan_end = _jpeg_scan_end(data, end)
+            kept.append(data[pos:scan_end])
+            end = scan_end
+        elif marker == 0xE0 and payload.startswith(JPEG_KEPT_APPS[0xE0]) and len(payload) >= 14:
+            kept.append(b"\xff\xe0\x00\x10" + payload[:12] + b"\0\0")  # JFIF without its thumbnail
+        elif marker in JPEG_KEPT_MARKERS or (
+            marker in JPEG_KEPT_APPS and marker != 0xE0 and payload.startswith(JPEG_KEPT_APPS[marker])
+        ):
+            kept.append(data[pos:end])
+        pos = end
+    return None
+
+
+def _jpeg_scan_end(data: bytes, pos: int) -> int:
+    """Where entropy-coded data starting at `pos` ends: at the first marker that is not a restart."""
+    while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < len(data):
+        following = data[pos + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:  # a stuffed 0xFF byte, a restart marker
+            pos += 2
+        elif following == 0xFF:
+            pos += 1
+        else:
+            return pos
+    return len(data)
+
+
+def _strip_png(data: bytes) -> bytes | None:
+    """The PNG's chunks needed to draw it, in order; None when its structure is not as expected."""
+    kept, pos = [PNG_SIGNATURE], len(PNG_SIGNATURE)
+    while pos + 12 <= len(data):
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 12 + int.from_bytes(data[pos : pos + 4], "big")
+        if end > len(data):
+            return None
+        if kind in PNG_KEPT_CHUNKS:
+            kept.append(data[pos:end])
+        if kind == b"IEND":  # whatever follows is dropped
+            return b"".join(kept)
+        pos = end
+    return None
+
+
 def make_thumbnail(img: Image.Image, size: int = 256) -> Image.Image:
     """A copy that fits in size×size pixels, aspect ratio kept; never enlarges."""
     thumb = img.copy()
