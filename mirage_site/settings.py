@@ -323,6 +323,11 @@ MIRAGE_TRUSTED_PROXIES = env_int("MIRAGE_TRUSTED_PROXIES", 0, minimum=0, maximum
 # --- Uploads ---------------------------------------------------------------------------------------
 
 MIRAGE_MAX_UPLOAD_BYTES = env_int("MIRAGE_MAX_UPLOAD_MB", 20, minimum=1, maximum=1024) * 1024 * 1024
+# Largest query image (pixels per picture or DICOM frame), refused before it is decoded: a small
+# compressed file can declare a huge picture. Imports allow up to 100 megapixels.
+MIRAGE_MAX_QUERY_PIXELS = env_int(
+    "MIRAGE_MAX_QUERY_PIXELS", 25_000_000, minimum=1_000_000, maximum=100_000_000
+)
 
 # --- Jobs ----------------------------------------------------------------------------------------
 

@@ -183,36 +183,26 @@ def _prepare_image(record: EntryRecord) -> _PreparedImage | None:
     """Read and check the record's image; None when the entry has no image file (yet)."""
     if record.render is not None:
         picture = record.render()
-        data, extension, fmt = _encode_png(picture), "png", "PNG"
+        data, fmt = imaging.encode_png(picture), "PNG"
     elif record.image_path is not None and record.image_path.is_file():
-        picture = imaging.open_image(record.image_path)
         raw = record.image_path.read_bytes()
-        # JPEG and PNG are stored byte for byte; anything else (DICOM) as the PNG rendered from it.
-        if raw[:3] == b"\xff\xd8\xff":
-            data, extension, fmt = raw, "jpg", "JPEG"
-        elif raw[:8] == b"\x89PNG\r\n\x1a\n":
-            data, extension, fmt = raw, "png", "PNG"
-        else:
-            data, extension, fmt = _encode_png(picture), "png", "PNG"
+        picture = imaging.open_image_bytes(raw, name=record.image_path.name)
+        # Stored without metadata (EXIF, XMP, text chunks): JPEG and PNG keep their image data byte
+        # for byte; anything else (DICOM) is stored as the PNG rendered from it.
+        data, fmt = imaging.storable(raw, picture)
     else:
         return None
     thumb = io.BytesIO()
     imaging.make_thumbnail(picture).convert("RGB").save(thumb, format="JPEG", quality=85)
     return _PreparedImage(
         data=data,
-        extension=extension,
+        extension={"JPEG": "jpg", "PNG": "png"}[fmt],
         format=fmt,
         width=picture.width,
         height=picture.height,
         sha256=hashlib.sha256(data).hexdigest(),
         thumbnail=thumb.getvalue(),
     )
-
-
-def _encode_png(picture) -> bytes:
-    out = io.BytesIO()
-    picture.save(out, format="PNG", optimize=True)
-    return out.getvalue()
 
 
 def _attach(image: Image, prepared: _PreparedImage | None) -> None:

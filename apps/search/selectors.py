@@ -138,7 +138,8 @@ def clean_filters(params, *, prefix: str = "") -> Filters:
 def picture_from_upload(*, data: bytes, name: str) -> PILImage.Image:
     """An uploaded query image (PNG, JPEG or DICOM), checked; never stored.
 
-    DICOM is de-identified in memory on the way (apps.corpus.imaging) and only pixels are kept.
+    DICOM is de-identified in memory on the way (apps.corpus.imaging) and only pixels are kept;
+    a picture over MIRAGE_MAX_QUERY_PIXELS is refused before it is decoded.
     """
     limit = settings.MIRAGE_MAX_UPLOAD_BYTES
     if len(data) > limit:
@@ -149,7 +150,7 @@ def picture_from_upload(*, data: bytes, name: str) -> PILImage.Image:
     if not data:
         raise QueryError(f"{name} is empty.")
     try:
-        return imaging.open_image_bytes(data, name=name)
+        return imaging.open_image_bytes(data, name=name, max_pixels=settings.MIRAGE_MAX_QUERY_PIXELS)
     except imaging.ImageError as exc:
         raise QueryError(str(exc), status=400) from exc
 

@@ -115,7 +115,7 @@ def test_a_dicom_query_never_reaches_the_page_or_storage_with_patient_tags(clien
             "page.png",
             b"\x89PNG\r\n\x1a\n<html><body>not an image</body></html>",
             400,
-            "not a supported picture",
+            "web-page markup",
         ),
         ("notes.txt", b"just some text", 400, "not a supported picture"),
         ("bomb.png", None, 400, "too large"),
