@@ -25,7 +25,7 @@ def _run(code: str, env: dict[str, str], tmp_path) -> subprocess.CompletedProces
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300
     )
 
 
