@@ -74,7 +74,7 @@ def main() -> None:
     from apps.corpus.spaces import CAPTION, configured_spaces
     from apps.ml.encoders import load_encoder
     from apps.search.channels import full_text_images, nearest_images
-    from apps.search.filters import Filters, restriction
+    from apps.search.filters import Filters, searchable_images
     from apps.search.selectors import image_search
 
     quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
@@ -88,7 +88,7 @@ def main() -> None:
     space = EmbeddingSpace.objects.get(name="caption")
     encoder = load_encoder(configured_spaces()[CAPTION].model)
     n = space.embeddings.count()
-    everything = restriction(filters=Filters(), require_file=False)
+    everything = searchable_images(filters=Filters(), require_file=False)
 
     rows: list[tuple[str, float, float]] = []
     timings: dict[str, list[float]] = {
@@ -104,7 +104,7 @@ def main() -> None:
             vector = encoder.encode_query(text)
             timings["encode_cached"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            nearest_images(space=space, vector=vector, limit=100, where=everything)
+            nearest_images(space=space, vector=vector, limit=100, among=everything)
             timings["hnsw"].append(time.perf_counter() - t)
             with connection.cursor() as cursor:
                 literal = vector_literal(vector)
@@ -117,7 +117,7 @@ def main() -> None:
                 cursor.fetchall()
                 timings["exact"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            full_text_images(query=text, limit=100, where=everything)
+            full_text_images(query=text, limit=100, among=everything)
             timings["fts"].append(time.perf_counter() - t)
             t = time.perf_counter()
             image_search(query=query, k=20, require_file=False)

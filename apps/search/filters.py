@@ -1,14 +1,17 @@
-"""Filters every kind of search accepts, and the SQL that applies them (with who may see what)."""
+"""Filters every kind of search accepts, as `Q` objects on the images that the user may see."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+from django.db.models import Q, QuerySet
+
 from apps.core.errors import UserError
 from apps.corpus.licences import COMMERCIAL_USE, OPEN
 from apps.corpus.modality import MODALITIES
 from apps.corpus.models import Dataset, Image
+from apps.corpus.selectors import images_visible_to
 
 LICENCE_CHOICES = {
     "any": "Any licence",
@@ -64,42 +67,24 @@ class Filters:
     def active(self) -> bool:
         return bool(self.as_params())
 
+    def q(self) -> Q:
+        """The filters as a condition on `Image`."""
+        condition = Q()
+        if self.modality:
+            condition &= Q(modality=self.modality)
+        if self.licence in ("open", "commercial"):
+            condition &= Q(licence__in=sorted(OPEN if self.licence == "open" else COMMERCIAL_USE))
+        if self.dataset:
+            condition &= Q(dataset__slug=self.dataset)
+        if self.origin != "any":
+            condition &= Q(is_synthetic=self.origin == "synthetic")
+        if self.split:
+            condition &= Q(split=self.split)
+        return condition
 
-@dataclass(frozen=True)
-class Restriction:
-    """SQL conditions on `corpus_image i`, with their parameters."""
 
-    sql: str
-    params: tuple
-
-
-def restriction(*, filters: Filters, user=None, require_file: bool = True) -> Restriction:
-    """What a search may return: the filters, plus the visibility rule of
-    `apps.corpus.selectors.images_visible_to` (approved images, and the user's own)."""
-    conditions: list[str] = []
-    params: list[object] = []
-    if user is not None and user.is_authenticated:
-        conditions.append("(i.moderation_state = %s OR i.owner_id = %s)")
-        params += [Image.APPROVED, user.pk]
-    else:
-        conditions.append("i.moderation_state = %s")
-        params.append(Image.APPROVED)
-    if require_file:
-        conditions.append("i.file <> ''")
-    if filters.modality:
-        conditions.append("i.modality = %s")
-        params.append(filters.modality)
-    if filters.licence in ("open", "commercial"):
-        allowed = sorted(OPEN if filters.licence == "open" else COMMERCIAL_USE)
-        conditions.append("i.licence = ANY(%s)")
-        params.append(allowed)
-    if filters.dataset:
-        conditions.append("i.dataset_id = (SELECT id FROM corpus_dataset WHERE slug = %s)")
-        params.append(filters.dataset)
-    if filters.origin != "any":
-        conditions.append("i.is_synthetic = %s")
-        params.append(filters.origin == "synthetic")
-    if filters.split:
-        conditions.append("i.split = %s")
-        params.append(filters.split)
-    return Restriction(sql=" AND ".join(conditions), params=tuple(params))
+def searchable_images(*, filters: Filters, user=None, require_file: bool = True) -> QuerySet[Image]:
+    """What a search may return: the images `user` may see (`images_visible_to`, the one visibility
+    rule), narrowed by the filters; entries without an image file are left out unless asked for."""
+    images = images_visible_to(user).filter(filters.q())
+    return images.exclude(file="") if require_file else images

@@ -28,7 +28,7 @@ from apps.search.channels import (
     nearest_images,
     stored_vector,
 )
-from apps.search.filters import FilterError, Filters, restriction
+from apps.search.filters import FilterError, Filters, searchable_images
 from apps.search.vectors import blend, concept_vector
 
 CHANNEL_LABELS = {CLIP: "CLIP image match", CAPTION: "caption meaning", FULL_TEXT: "caption words"}
@@ -227,14 +227,16 @@ def image_search(
 ) -> SearchResult:
     """Text → images: CLIP space + caption space + full text, fused by RRF, one page of k results."""
     query = clean_query(query)
-    where = restriction(filters=filters, user=user, require_file=require_file)
+    candidates = searchable_images(filters=filters, user=user, require_file=require_file)
     depth = _depth(k, page)
     notices: list[str] = []
     rankings: dict[str, Ranking] = {
-        name: nearest_images(space=ch.space, vector=ch.encoder.encode_query(query), limit=depth, where=where)
+        name: nearest_images(
+            space=ch.space, vector=ch.encoder.encode_query(query), limit=depth, among=candidates
+        )
         for name, ch in _channels(notices).items()
     }
-    rankings[FULL_TEXT] = full_text_images(query=query, limit=depth, where=where)
+    rankings[FULL_TEXT] = full_text_images(query=query, limit=depth, among=candidates)
     return _page(
         label=query, query=query, k=k, page=page, filters=filters, rankings=rankings, notices=notices
     )
@@ -252,8 +254,8 @@ def image_search_by_picture(
     """An uploaded image → similar images in the CLIP image space."""
     clip = _clip_channel()
     vector = clip.encoder.encode_images([picture])[0]
-    where = restriction(filters=filters, user=user)
-    ranking = nearest_images(space=clip.space, vector=vector, limit=_depth(k, page), where=where)
+    candidates = searchable_images(filters=filters, user=user)
+    ranking = nearest_images(space=clip.space, vector=vector, limit=_depth(k, page), among=candidates)
     return _page(label=label, k=k, page=page, filters=filters, rankings={CLIP: ranking}, notices=[])
 
 
@@ -264,7 +266,7 @@ def image_search_similar(
 
     Without a CLIP space, the fallback is labelled: images whose captions mean the same.
     """
-    where = restriction(filters=filters, user=user)
+    candidates = searchable_images(filters=filters, user=user)
     depth = _depth(k, page)
     label = f"more like {image.external_id}"
     notices: list[str] = []
@@ -277,7 +279,7 @@ def image_search_similar(
         if name == CAPTION:
             notices = ["Image-space (CLIP) search is off here, so these are images with similar captions."]
         ranking = nearest_images(
-            space=channel.space, vector=vector, limit=depth, where=where, exclude_id=image.pk
+            space=channel.space, vector=vector, limit=depth, among=candidates, exclude_id=image.pk
         )
         return _page(label=label, k=k, page=page, filters=filters, rankings={name: ranking}, notices=notices)
     raise QueryError("This image has no embedding yet; run `manage.py embed`.", status=409)
@@ -340,7 +342,7 @@ def arithmetic_search(
     Both sides use the same embedding channels (full text cannot subtract), so the difference
     between the columns is the arithmetic alone.
     """
-    where = restriction(filters=filters, user=user)
+    candidates = searchable_images(filters=filters, user=user)
     depth = _depth(k, page)
     notices: list[str] = []
     channels = _channels(notices)
@@ -349,10 +351,10 @@ def arithmetic_search(
     original, modified = {}, {}
     for name, ch in channels.items():
         original[name] = nearest_images(
-            space=ch.space, vector=ch.encoder.encode_query(terms.query), limit=depth, where=where
+            space=ch.space, vector=ch.encoder.encode_query(terms.query), limit=depth, among=candidates
         )
         modified[name] = nearest_images(
-            space=ch.space, vector=terms.vector(ch.encoder.encode_query), limit=depth, where=where
+            space=ch.space, vector=terms.vector(ch.encoder.encode_query), limit=depth, among=candidates
         )
     common = {"k": k, "page": page, "filters": filters}
     return (
@@ -378,8 +380,8 @@ def composed_search(
     vector = blend(
         clip.encoder.encode_images([picture])[0], clip.encoder.encode_query(text), text_weight=text_weight
     )
-    where = restriction(filters=filters, user=user)
-    ranking = nearest_images(space=clip.space, vector=vector, limit=_depth(k, page), where=where)
+    candidates = searchable_images(filters=filters, user=user)
+    ranking = nearest_images(space=clip.space, vector=vector, limit=_depth(k, page), among=candidates)
     return _page(
         label=f"{label} + “{text}” (text weight {text_weight:g})",
         query=text,

@@ -101,7 +101,7 @@ def test_weights_change_the_modified_ranking():
 
 def test_composed_query_at_weight_0_is_the_image_query_and_at_1_the_clip_text_query(settings, tiny_clip_dir):
     from apps.search.channels import nearest_images
-    from apps.search.filters import Filters, restriction
+    from apps.search.filters import Filters, searchable_images
 
     settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
     factories.images(*CAPTIONS)
@@ -117,7 +117,10 @@ def test_composed_query_at_weight_0_is_the_image_query_and_at_1_the_clip_text_qu
     clip = load_encoder(str(tiny_clip_dir))
     space = EmbeddingSpace.objects.get(name=CLIP)
     text_only = nearest_images(
-        space=space, vector=clip.encode_query("with contrast"), limit=6, where=restriction(filters=Filters())
+        space=space,
+        vector=clip.encode_query("with contrast"),
+        limit=6,
+        among=searchable_images(filters=Filters()),
     )
     assert [h.image.pk for h in weight_1.hits] == [pk for pk, _ in text_only]
     expected = blend(clip.encode_images([picture])[0], clip.encode_query("with contrast"), text_weight=0.5)

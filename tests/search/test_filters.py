@@ -11,8 +11,8 @@ from django.db import connection
 
 from apps.corpus.embeddings import ensure_index, vector_literal
 from apps.corpus.models import Dataset, EmbeddingSpace, Image
-from apps.search.channels import nearest_images
-from apps.search.filters import Filters, restriction
+from apps.search.channels import nearest_images, neighbours
+from apps.search.filters import Filters, searchable_images
 from apps.search.selectors import QueryError, clean_filters, image_search
 from tests import factories
 
@@ -43,24 +43,20 @@ def test_a_filter_keeping_4_percent_of_the_corpus_still_returns_k_through_the_hn
     ensure_index(space)
     settings.MIRAGE_HNSW_EF_SEARCH = 1
     query = rng.normal(size=16).astype(np.float32)
-    where = restriction(filters=Filters(modality="ultrasound"), require_file=False)
+    among = searchable_images(filters=Filters(modality="ultrasound"), require_file=False)
 
     with connection.cursor() as cursor:
         # At this size PostgreSQL would rather scan exactly (also right); make it walk the HNSW index.
         cursor.execute("SET enable_seqscan = off")
         cursor.execute("SET enable_sort = off")
         try:
-            found = nearest_images(space=space, vector=query, limit=5, where=where)
+            found = nearest_images(space=space, vector=query, limit=5, among=among)
             # Without the iterative scan, the same index query finds fewer than K: the test can fail.
             cursor.execute("SET hnsw.ef_search = 5")
             cursor.execute("SET hnsw.iterative_scan = off")
-            cursor.execute(
-                "SELECT e.image_id FROM corpus_embedding e JOIN corpus_image i ON i.id = e.image_id "
-                f"WHERE e.space_id = %s AND {where.sql} "
-                "ORDER BY e.vector::vector(16) <=> %s::vector(16) LIMIT 5",
-                [space.pk, *where.params, vector_literal(query)],
-            )
-            without_iteration = cursor.fetchall()
+            same_query = neighbours(space=space, vector=query, among=among)[:5]
+            assert f"Index Scan using {space.index_name}" in same_query.explain()
+            without_iteration = list(same_query)
         finally:
             cursor.execute("RESET enable_seqscan")
             cursor.execute("RESET enable_sort")
