@@ -34,11 +34,11 @@ class Filters:
     split: str = ""  # train / validation / test; used by the evaluation
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str], *, prefix: str = "") -> Filters:
+    def from_params(cls, params: Mapping[str, str]) -> Filters:
         """Read filters from query parameters, refusing unknown values with a clear message."""
 
         def get(name: str, default: str) -> str:
-            return (params.get(prefix + name) or default).strip()
+            return str(params.get(name) or default).strip()
 
         filters = cls(
             modality=get("modality", ""),
@@ -48,14 +48,19 @@ class Filters:
         )
         if filters.modality and filters.modality not in MODALITIES:
             raise FilterError(
-                f"Unknown modality {filters.modality!r}; choose one of {', '.join(MODALITIES)}."
+                f"Unknown modality {filters.modality!r}; choose one of {', '.join(MODALITIES)}.",
+                field="modality",
             )
         if filters.licence not in LICENCE_CHOICES:
-            raise FilterError(f"Unknown licence filter {filters.licence!r}; use any, open or commercial.")
+            raise FilterError(
+                f"Unknown licence filter {filters.licence!r}; use any, open or commercial.", field="licence"
+            )
         if filters.origin not in ORIGIN_CHOICES:
-            raise FilterError(f"Unknown origin filter {filters.origin!r}; use any, real or synthetic.")
+            raise FilterError(
+                f"Unknown origin filter {filters.origin!r}; use any, real or synthetic.", field="origin"
+            )
         if filters.dataset and not Dataset.objects.filter(slug=filters.dataset).exists():
-            raise FilterError(f"Unknown dataset {filters.dataset!r}.")
+            raise FilterError(f"Unknown dataset {filters.dataset!r}.", field="dataset")
         return filters
 
     def as_params(self) -> dict[str, str]:
@@ -81,6 +86,16 @@ class Filters:
         if self.split:
             condition &= Q(split=self.split)
         return condition
+
+
+def filter_choices() -> dict[str, object]:
+    """Everything the filter controls offer, for the search and comparison pages."""
+    return {
+        "modalities": MODALITIES,
+        "licences": LICENCE_CHOICES,
+        "origins": ORIGIN_CHOICES,
+        "datasets": list(Dataset.objects.order_by("name").values_list("slug", "name")),
+    }
 
 
 def searchable_images(*, filters: Filters, user=None, require_file: bool = True) -> QuerySet[Image]:

@@ -13,7 +13,8 @@ from apps.corpus.embeddings import ensure_index, vector_literal
 from apps.corpus.models import Dataset, EmbeddingSpace, Image
 from apps.search.channels import nearest_images, neighbours
 from apps.search.filters import Filters, searchable_images
-from apps.search.selectors import QueryError, clean_filters, image_search
+from apps.search.params import QueryError, clean_filters
+from apps.search.selectors import text_search
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_filters_apply_to_text_search():
     call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
 
     def captions(**filters):
-        return {h.image.caption for h in image_search(query="chest", k=20, filters=Filters(**filters)).hits}
+        return {h.image.caption for h in text_search(query="chest", k=20, filters=Filters(**filters)).hits}
 
     assert captions(licence="open") == captions() - {"Chest radiograph, no open licence."}
     assert "Chest radiograph, non-commercial licence." not in captions(licence="commercial")
@@ -97,7 +98,7 @@ def test_synthetic_filter_and_visibility_of_pending_generated_images():
     call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
 
     def found(user, **filters):
-        result = image_search(query="chest radiograph", k=10, filters=Filters(**filters), user=user)
+        result = text_search(query="chest radiograph", k=10, filters=Filters(**filters), user=user)
         return {hit.image.pk for hit in result.hits}
 
     assert found(author) == {real.pk, generated.pk}
