@@ -4,7 +4,7 @@ Runs in its own database (`mirage_bench`) on the embedded server, so the dev dat
 Prints a table of median / p90 milliseconds over repeated queries:
   - query encoding, first time vs repeated (the per-process query cache),
   - the caption-space nearest-neighbour query through the HNSW index vs an exact scan,
-  - full-text search, and the whole fused `image_search`.
+  - full-text search, and the whole fused `text_search`.
 
     .venv/bin/python bench/search_latency.py [--rounds 5]
 """
@@ -74,8 +74,8 @@ def main() -> None:
     from apps.corpus.spaces import CAPTION, configured_spaces
     from apps.ml.encoders import load_encoder
     from apps.search.channels import full_text_images, nearest_images
-    from apps.search.filters import Filters, restriction
-    from apps.search.selectors import image_search
+    from apps.search.filters import Filters, searchable_images
+    from apps.search.selectors import text_search
 
     quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
     call_command("migrate", verbosity=0, **quiet)
@@ -88,7 +88,7 @@ def main() -> None:
     space = EmbeddingSpace.objects.get(name="caption")
     encoder = load_encoder(configured_spaces()[CAPTION].model)
     n = space.embeddings.count()
-    everything = restriction(filters=Filters(), require_file=False)
+    everything = searchable_images(filters=Filters(), require_file=False)
 
     rows: list[tuple[str, float, float]] = []
     timings: dict[str, list[float]] = {
@@ -104,7 +104,7 @@ def main() -> None:
             vector = encoder.encode_query(text)
             timings["encode_cached"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            nearest_images(space=space, vector=vector, limit=100, where=everything)
+            nearest_images(space=space, vector=vector, limit=100, among=everything)
             timings["hnsw"].append(time.perf_counter() - t)
             with connection.cursor() as cursor:
                 literal = vector_literal(vector)
@@ -117,10 +117,10 @@ def main() -> None:
                 cursor.fetchall()
                 timings["exact"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            full_text_images(query=text, limit=100, where=everything)
+            full_text_images(query=text, limit=100, among=everything)
             timings["fts"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            image_search(query=query, k=20, require_file=False)
+            text_search(query=query, k=20, require_file=False)
             timings["fused"].append(time.perf_counter() - t)
 
     labels = {
@@ -129,7 +129,7 @@ def main() -> None:
         "hnsw": "caption space top-100, HNSW index",
         "exact": "caption space top-100, exact scan",
         "fts": "full text top-100 (ts_rank, OR-ed words)",
-        "fused": "image_search k=20 (cached query, fused)",
+        "fused": "text_search k=20 (cached query, fused)",
     }
     for key, label in labels.items():
         median, p90 = ms(timings[key])

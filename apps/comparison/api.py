@@ -1,12 +1,20 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ERROR
-from apps.search.api import FILTER_PARAMETERS, SearchResultSerializer
-from apps.search.selectors import clean_filters, clean_k, clean_query, image_search
+from apps.comparison.selectors import COMPARE_K, compare_params, compare_queries
+from apps.core.api import ERROR, validated
+from apps.search.serializers import FilterParams, SearchResultSerializer, k_field, query_field
+
+
+class CompareParams(FilterParams):
+    parse = staticmethod(compare_params)
+
+    a = query_field("Left query")
+    b = query_field("Right query")
+    k = k_field(default=COMPARE_K)
 
 
 class CompareView(APIView):
@@ -17,12 +25,7 @@ class CompareView(APIView):
 
     @extend_schema(
         summary="Compare two queries side by side",
-        parameters=[
-            OpenApiParameter("a", str, required=True, description="Left query"),
-            OpenApiParameter("b", str, required=True, description="Right query"),
-            OpenApiParameter("k", int, description="Results per column, 1–100 (default 12)"),
-        ]
-        + FILTER_PARAMETERS,
+        parameters=[CompareParams],
         responses={
             200: inline_serializer(
                 "Comparison", {"left": SearchResultSerializer(), "right": SearchResultSerializer()}
@@ -32,14 +35,7 @@ class CompareView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        common = {
-            "k": clean_k(params.get("k"), default=12),
-            "filters": clean_filters(params),
-            "user": request.user,
-        }
-        left = image_search(query=clean_query(params.get("a"), what="first query"), **common)
-        right = image_search(query=clean_query(params.get("b"), what="second query"), **common)
+        left, right = compare_queries(**validated(CompareParams, request.query_params), user=request.user)
         context = {"request": request}
         return Response(
             {

@@ -9,17 +9,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from apps.search.selectors import (
-    CHANNEL_LABELS,
-    Arithmetic,
-    QueryError,
-    arithmetic_search,
-    clean_filters,
-    clean_k,
-    clean_query,
-    image_search,
-)
-from apps.search.views import filter_choices
+from apps.comparison.selectors import COMPARE_K, compare_params, compare_queries
+from apps.search.filters import filter_choices
+from apps.search.params import QueryError, arithmetic_params
+from apps.search.selectors import CHANNEL_LABELS, arithmetic_search
 
 PAIR = "pair"
 ARITHMETIC = "arith"
@@ -40,7 +33,7 @@ def compare_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {
         "mode": mode,
         "params": params,
-        "k": params.get("k", "12"),
+        "k": params.get("k", str(COMPARE_K)),
         "channel_labels": CHANNEL_LABELS,
         "pager_base": None,
         "presets": [
@@ -56,17 +49,12 @@ def compare_page(request: HttpRequest) -> HttpResponse:
     if not submitted:
         return render(request, "comparison/compare.html", context)
     try:
-        common = {
-            "k": clean_k(params.get("k"), default=12),
-            "filters": clean_filters(params),
-            "user": request.user,
-        }
         if mode == PAIR:
-            left = image_search(query=clean_query(params.get("a"), what="first query"), **common)
-            right = image_search(query=clean_query(params.get("b"), what="second query"), **common)
+            left, right = compare_queries(**compare_params(params), user=request.user)
         else:
-            terms = Arithmetic.from_params(params)
-            left, right = arithmetic_search(terms=terms, **common)
+            left, right = arithmetic_search(
+                **arithmetic_params(params, default_k=COMPARE_K), user=request.user
+            )
     except QueryError as exc:
         context["error"] = str(exc)
         return render(request, "comparison/compare.html", context, status=exc.status)

@@ -7,10 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from django.contrib.postgres.indexes import OpClass
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from pgvector import Vector
+from pgvector.django import HnswIndex, VectorField
 
 from apps.corpus import imaging
 from apps.corpus.models import Embedding, EmbeddingSpace, Image
@@ -118,21 +121,36 @@ def vector_literal(vector: np.ndarray) -> str:
     return Vector(vector).to_text()
 
 
+def as_space_vector(expression, *, dim: int) -> Cast:
+    """`expression::vector(dim)`. One column holds every space's vectors, of several dimensions;
+    pgvector indexes a fixed dimension, so each space's index is built on this cast, and searches
+    order by the same cast so that the planner uses it."""
+    return Cast(expression, VectorField(dimensions=dim))
+
+
+def space_index(space: EmbeddingSpace) -> HnswIndex:
+    """The space's partial HNSW expression index: `USING hnsw ((vector::vector(dim))
+    vector_cosine_ops) WHERE space_id = …`. Spaces are rows created at run time by `embed`, so the
+    index is added by `ensure_index`, not declared on the model (migrations cannot know the spaces)."""
+    return HnswIndex(
+        OpClass(as_space_vector(F("vector"), dim=int(space.dim)), name="vector_cosine_ops"),
+        name=space.index_name,
+        condition=Q(space_id=space.pk),
+        m=HNSW_M,
+        ef_construction=HNSW_EF_CONSTRUCTION,
+    )
+
+
 def ensure_index(space: EmbeddingSpace) -> bool:
     """Build the space's partial HNSW index if it does not exist yet; True when it was built now."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s)", [space.index_name])
-        if cursor.fetchone()[0] is not None:
+        if space.index_name in connection.introspection.get_constraints(cursor, Embedding._meta.db_table):
             return False
-        # Check deferred foreign keys now: PostgreSQL refuses CREATE INDEX while any are pending
-        # (only the case when the caller wraps the embedding in a transaction of its own).
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(
-            f"CREATE INDEX {space.index_name} ON corpus_embedding "
-            f"USING hnsw ((vector::vector({int(space.dim)})) vector_cosine_ops) "
-            f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) "
-            f"WHERE space_id = {int(space.pk)}"
-        )
+    # Check deferred foreign keys now: PostgreSQL refuses CREATE INDEX while any are pending
+    # (only the case when the caller wraps the embedding in a transaction of its own).
+    connection.check_constraints()
+    with connection.schema_editor() as editor:
+        editor.add_index(Embedding, space_index(space))
     EmbeddingSpace.objects.filter(pk=space.pk).update(indexed_at=timezone.now())
     return True
 
@@ -142,6 +160,6 @@ def space_drop(*, name: str) -> None:
     space = EmbeddingSpace.objects.filter(name=name).first()
     if space is None:
         return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP INDEX IF EXISTS {space.index_name}")
+    with transaction.atomic(), connection.schema_editor() as editor:
+        editor.remove_index(Embedding, space_index(space))  # DROP INDEX IF EXISTS
         space.delete()

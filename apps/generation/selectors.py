@@ -15,7 +15,7 @@ from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.generation.models import Description, Job
 from apps.search.filters import Filters
-from apps.search.selectors import image_search
+from apps.search.selectors import text_search
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
 
@@ -71,7 +71,7 @@ def description_sources(*, query: str, k: int) -> list[dict]:
     """The top-k captions a description is grounded in, numbered from 1: real, approved images only
     (a generated image's caption is its prompt, not a finding)."""
     # As an anonymous visitor sees them (approved only), and real images only, filtered in SQL.
-    result = image_search(query=query, k=k, filters=Filters(origin="real"))
+    result = text_search(query=query, k=k, filters=Filters(origin="real"))
     real = [hit.image for hit in result.hits]
     return [{"n": n, "image_id": image.pk, "caption": image.caption} for n, image in enumerate(real, start=1)]
 

@@ -1,8 +1,8 @@
-"""Search endpoints: the same selectors as the pages, as JSON."""
+"""Search endpoints: the same parsers and selectors as the pages, as JSON."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -10,64 +10,36 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ERROR, ApiError
-from apps.corpus.modality import MODALITIES
+from apps.core.api import ERROR, validated
 from apps.corpus.selectors import image_get_for_user
 from apps.corpus.serializers import ImageSerializer
-from apps.search.filters import LICENCE_CHOICES, ORIGIN_CHOICES
-from apps.search.selectors import (
-    MAX_PAGE,
-    Arithmetic,
-    arithmetic_search,
-    clean_filters,
-    clean_k,
-    clean_page,
-    image_search,
-    image_search_similar,
-    picture_from_upload,
-    picture_search,
+from apps.search.params import (
+    MAX_WEIGHT,
+    arithmetic_params,
+    picture_search_params,
+    similar_params,
+    text_search_params,
 )
-
-
-class ChannelHitSerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
-    similarity = serializers.FloatField()
-
-
-class SearchHitSerializer(serializers.Serializer):
-    image = ImageSerializer()
-    score = serializers.FloatField(
-        help_text="Fused relevance, 0–1: 1 = ranked first by every channel that ran."
-    )
-    channels = serializers.DictField(child=ChannelHitSerializer(), help_text="clip / caption / text → rank")
-
-
-class SearchResultSerializer(serializers.Serializer):
-    label = serializers.CharField()
-    query = serializers.CharField()
-    k = serializers.IntegerField()
-    page = serializers.IntegerField()
-    total = serializers.IntegerField()
-    has_next = serializers.BooleanField()
-    channels = serializers.ListField(child=serializers.CharField())
-    notices = serializers.ListField(child=serializers.CharField())
-    hits = SearchHitSerializer(many=True)
-
-
-FILTER_PARAMETERS = [
-    OpenApiParameter("modality", str, enum=list(MODALITIES), description="Only this modality"),
-    OpenApiParameter("licence", str, enum=list(LICENCE_CHOICES), description="Licence filter (default any)"),
-    OpenApiParameter("dataset", str, description="Only this dataset (slug)"),
-    OpenApiParameter("origin", str, enum=list(ORIGIN_CHOICES), description="Real, synthetic or any"),
-]
-PAGING = [
-    OpenApiParameter("k", int, description="Results per page, 1–100 (default 20)"),
-    OpenApiParameter("page", int, description=f"Page, 1–{MAX_PAGE} (default 1)"),
-]
+from apps.search.selectors import arithmetic_search, picture_search, similar_search, text_search
+from apps.search.serializers import (
+    FilterParams,
+    SearchResultSerializer,
+    k_field,
+    page_field,
+    query_field,
+)
 
 
 def result_response(request: Request, result) -> Response:
     return Response(SearchResultSerializer(result, context={"request": request}).data)
+
+
+class TextSearchParams(FilterParams):
+    parse = staticmethod(text_search_params)
+
+    q = query_field("What to look for")
+    k = k_field()
+    page = page_field()
 
 
 class SearchView(APIView):
@@ -76,64 +48,59 @@ class SearchView(APIView):
 
     @extend_schema(
         summary="Search images by text",
-        parameters=[
-            OpenApiParameter("q", str, required=True, description="What to look for (≤ 1000 characters)")
-        ]
-        + PAGING
-        + FILTER_PARAMETERS,
+        parameters=[TextSearchParams],
         responses={200: SearchResultSerializer, 400: ERROR, 429: ERROR},
     )
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        result = image_search(
-            query=params.get("q", ""),
-            k=clean_k(params.get("k")),
-            page=clean_page(params.get("page")),
-            filters=clean_filters(params),
-            user=request.user,
-        )
-        return result_response(request, result)
+        params = validated(TextSearchParams, request.query_params)
+        return result_response(request, text_search(**params, user=request.user))
 
 
-class ImageQuerySerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="PNG, JPEG or DICOM, up to 20 MB; never stored")
-    text = serializers.CharField(
-        required=False, allow_blank=True, help_text="Optional modifier (composed query)"
+class PictureSearchParams(FilterParams):
+    parse = staticmethod(picture_search_params)
+
+    image = serializers.FileField(help_text="PNG, JPEG or DICOM, up to MIRAGE_MAX_UPLOAD_BYTES; never stored")
+    text = query_field("Optional words to blend with the image (a composed query)", required=False)
+    weight = serializers.FloatField(
+        required=False, min_value=0.0, max_value=1.0, help_text="Weight of the words, 0–1 (default 0.5)"
     )
-    weight = serializers.FloatField(required=False, help_text="Weight of the text, 0–1 (default 0.5)")
-    k = serializers.IntegerField(required=False)
-    modality = serializers.ChoiceField(choices=list(MODALITIES), required=False)
-    licence = serializers.ChoiceField(choices=list(LICENCE_CHOICES), required=False)
-    dataset = serializers.CharField(required=False)
-    origin = serializers.ChoiceField(choices=list(ORIGIN_CHOICES), required=False)
+    k = k_field()
 
 
-class ImageSearchView(APIView):
+class PictureSearchView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser]
     throttle_scope = "image_search"
 
     @extend_schema(
         summary="Search by an uploaded image, optionally with words (composed query)",
-        request={"multipart/form-data": ImageQuerySerializer},
+        request={"multipart/form-data": PictureSearchParams},
         responses={200: SearchResultSerializer, 400: ERROR, 409: ERROR, 413: ERROR, 415: ERROR, 429: ERROR},
     )
     def post(self, request: Request) -> Response:
-        data = request.data
-        upload = data.get("image")
-        if not hasattr(upload, "read"):
-            raise ApiError("Send an image file in the `image` field (multipart/form-data).")
-        picture = picture_from_upload(data=upload.read(), name=upload.name or "upload")
-        result = picture_search(
-            picture=picture,
-            label=f"image {upload.name}",
-            text=data.get("text", ""),
-            weight=data.get("weight"),
-            k=clean_k(data.get("k")),
-            filters=clean_filters(data),
-            user=request.user,
-        )
-        return result_response(request, result)
+        params = validated(PictureSearchParams, request.data)
+        return result_response(request, picture_search(**params, user=request.user))
+
+
+def weight_field(of: str) -> serializers.FloatField:
+    return serializers.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=MAX_WEIGHT,
+        help_text=f"Weight of {of}, 0–{MAX_WEIGHT:g} (default 1)",
+    )
+
+
+class ArithmeticParams(FilterParams):
+    parse = staticmethod(arithmetic_params)
+
+    q = query_field("The query")
+    add = query_field("A concept to add", required=False)
+    sub = query_field("A concept to subtract", required=False)
+    wq = weight_field("the query")
+    wadd = weight_field("the added concept")
+    wsub = weight_field("the subtracted concept")
+    k = k_field()
 
 
 class ArithmeticView(APIView):
@@ -142,16 +109,9 @@ class ArithmeticView(APIView):
 
     @extend_schema(
         summary="Concept arithmetic: results for q and for normalize(wq·q + wa·add − ws·sub)",
-        parameters=[
-            OpenApiParameter("q", str, required=True),
-            OpenApiParameter("add", str),
-            OpenApiParameter("sub", str),
-            OpenApiParameter("wq", float, description="0–2, default 1"),
-            OpenApiParameter("wadd", float, description="0–2, default 1"),
-            OpenApiParameter("wsub", float, description="0–2, default 1"),
-            OpenApiParameter("k", int, description="Results per column, 1–100 (default 20)"),
-        ]
-        + FILTER_PARAMETERS,
+        description="Weights that cancel the terms out (a zero weight on the only term, `sub` equal "
+        "to `q` at the same weight) are answered with a 400.",
+        parameters=[ArithmeticParams],
         responses={
             200: inline_serializer(
                 "ArithmeticResult",
@@ -163,11 +123,8 @@ class ArithmeticView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        terms = Arithmetic.from_params(params)
-        original, modified = arithmetic_search(
-            terms=terms, k=clean_k(params.get("k")), filters=clean_filters(params), user=request.user
-        )
+        params = validated(ArithmeticParams, request.query_params)
+        original, modified = arithmetic_search(**params, user=request.user)
         context = {"request": request}
         return Response(
             {
@@ -188,22 +145,23 @@ class ImageDetailView(APIView):
         return Response(ImageSerializer(image, context={"request": request}).data)
 
 
+class SimilarParams(FilterParams):
+    parse = staticmethod(similar_params)
+
+    k = k_field()
+    page = page_field()
+
+
 class SimilarView(APIView):
     permission_classes = [AllowAny]
     throttle_scope = "search"
 
     @extend_schema(
         summary="More like this: neighbours of a stored image",
-        parameters=PAGING + FILTER_PARAMETERS,
+        parameters=[SimilarParams],
         responses={200: SearchResultSerializer, 400: ERROR, 404: ERROR, 409: ERROR, 429: ERROR},
     )
     def get(self, request: Request, pk: int) -> Response:
-        params = request.query_params
-        result = image_search_similar(
-            image=image_get_for_user(request.user, pk),
-            k=clean_k(params.get("k")),
-            page=clean_page(params.get("page")),
-            filters=clean_filters(params),
-            user=request.user,
-        )
-        return result_response(request, result)
+        image = image_get_for_user(request.user, pk)
+        params = validated(SimilarParams, request.query_params)
+        return result_response(request, similar_search(image=image, **params, user=request.user))

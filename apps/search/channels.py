@@ -1,8 +1,9 @@
 """Search channels: nearest neighbours in an embedding space, full text on captions, and their fusion.
 
-Each channel returns its own ranked list of (image id, similarity); reciprocal-rank fusion (RRF)
-merges them, so a result found by several channels rises, and each result keeps which channels
-found it and at which rank.
+Each channel ranks the queryset it is given (the images the user may see, filtered:
+`apps.search.filters.searchable_images`) and returns its own ranked list of (image id, similarity);
+reciprocal-rank fusion (RRF) merges them, so a result found by several channels rises, and each
+result keeps which channels found it and at which rank. Raw SQL is left only for `set_config`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
+from django.db.models import F, QuerySet, Value
+from pgvector.django import CosineDistance
 
-from apps.corpus.embeddings import vector_literal
-from apps.corpus.models import Embedding, EmbeddingSpace
+from apps.corpus.embeddings import as_space_vector, vector_literal
+from apps.corpus.models import Embedding, EmbeddingSpace, Image
 from apps.corpus.spaces import SpaceConfig
 from apps.ml.encoders import Encoder, ModelUnavailable, load_encoder
-from apps.search.filters import Restriction
 
 FULL_TEXT = "text"
 
@@ -69,56 +72,62 @@ def stored_vector(*, space: EmbeddingSpace, image_id: int) -> np.ndarray | None:
     return None if row is None else np.asarray(row, dtype=np.float32)
 
 
+def neighbours(
+    *, space: EmbeddingSpace, vector: np.ndarray, among: QuerySet[Image], exclude_id: int | None = None
+) -> QuerySet:
+    """(image id, cosine distance) rows of `among`, nearest first: ordered by the same cast as the
+    space's partial HNSW index (`apps.corpus.embeddings.space_index`), so the index serves it."""
+    dim = int(space.dim)
+    distance = CosineDistance(
+        as_space_vector(F("embeddings__vector"), dim=dim),
+        as_space_vector(Value(vector_literal(vector)), dim=dim),
+    )
+    rows = among.filter(embeddings__space=space)
+    if exclude_id is not None:
+        rows = rows.exclude(pk=exclude_id)
+    return rows.annotate(distance=distance).order_by("distance").values_list("pk", "distance")
+
+
 def nearest_images(
     *,
     space: EmbeddingSpace,
     vector: np.ndarray,
     limit: int,
-    where: Restriction,
+    among: QuerySet[Image],
     exclude_id: int | None = None,
 ) -> Ranking:
-    """(image id, cosine similarity), best first, through the space's partial HNSW index.
+    """(image id, cosine similarity), best first, among `among`, through the space's HNSW index.
 
     Iterative index scans (pgvector 0.8) keep scanning while the filter rejects rows, so a filter
     never silently returns fewer than `limit` results while enough matching images exist.
     """
-    dim = int(space.dim)
-    literal = vector_literal(vector)
-    exclude = "AND e.image_id <> %s" if exclude_id is not None else ""
-    sql = (
-        f"SELECT e.image_id, 1 - (e.vector::vector({dim}) <=> %s::vector({dim})) AS similarity "
-        f"FROM corpus_embedding e JOIN corpus_image i ON i.id = e.image_id "
-        f"WHERE e.space_id = %s AND {where.sql} {exclude} "
-        f"ORDER BY e.vector::vector({dim}) <=> %s::vector({dim}) LIMIT %s"
-    )
-    params = [
-        literal,
-        space.pk,
-        *where.params,
-        *([exclude_id] if exclude_id is not None else []),
-        literal,
-        limit,
-    ]
+    nearest = neighbours(space=space, vector=vector, among=among, exclude_id=exclude_id)[:limit]
     ef_search = max(settings.MIRAGE_HNSW_EF_SEARCH, min(limit, 1000))
+    # set_config(..., true) lasts until the end of the transaction: the query must run inside it.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef_search)])
         cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        rows = list(nearest)
     # relaxed_order may return neighbours slightly out of order; order them exactly.
-    return sorted(((image_id, float(sim)) for image_id, sim in rows), key=lambda row: -row[1])
+    return sorted(((image_id, 1.0 - float(d)) for image_id, d in rows), key=lambda row: -row[1])
 
 
-def full_text_images(*, query: str, limit: int, where: Restriction) -> Ranking:
-    """(image id, ts_rank), best first. Words are OR-ed: AND-queries miss half the targets (DESIGN.md)."""
-    sql = (
-        "SELECT i.id, ts_rank(i.search_vector, q) AS rank FROM corpus_image i, "
-        "CAST(replace(CAST(plainto_tsquery('english', %s) AS text), ' & ', ' | ') AS tsquery) AS q "
-        f"WHERE q::text <> '' AND i.search_vector @@ q AND {where.sql} ORDER BY rank DESC, i.id LIMIT %s"
+class AnyWordQuery(SearchQuery):
+    """plainto_tsquery with its words OR-ed: AND-queries miss half the targets (DESIGN.md)."""
+
+    template = "CAST(replace(CAST(%(function)s(%(expressions)s) AS text), ' & ', ' | ') AS tsquery)"
+
+
+def full_text_images(*, query: str, limit: int, among: QuerySet[Image]) -> Ranking:
+    """(image id, ts_rank), best first, among `among`; through the captions' GIN index."""
+    words = AnyWordQuery(query, config="english")
+    ranked = (
+        among.filter(search_vector=words)
+        .annotate(rank=SearchRank(F("search_vector"), words))
+        .order_by("-rank", "pk")
+        .values_list("pk", "rank")[:limit]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [query, *where.params, limit])
-        return [(image_id, float(rank)) for image_id, rank in cursor.fetchall()]
+    return [(image_id, float(rank)) for image_id, rank in ranked]
 
 
 def fuse(rankings: dict[str, Ranking], *, rrf_k: int) -> list[tuple[int, float, dict[str, ChannelHit]]]:

@@ -29,7 +29,7 @@ from apps.search.channels import (
     fuse,
     nearest_images,
 )
-from apps.search.filters import Filters, restriction
+from apps.search.filters import Filters, searchable_images
 
 FUSED = "fused"
 TEXT_TO_IMAGE = "text→image (caption as query)"
@@ -92,13 +92,13 @@ def evaluate(
 
     clip = available.get(CLIP)
     if clip and CLIP in wanted:
-        where = restriction(filters=Filters(split=split), require_file=True)
+        candidates = searchable_images(filters=Filters(split=split), require_file=True)
         with_image = [(pk, caption) for pk, caption, _, file in entries if file]
         vectors = clip.encoder.encode_texts([caption for _, caption in with_image])
         ranks = []
         for (pk, _), vector in zip(with_image, vectors, strict=True):
             ranks.append(
-                _rank_of(pk, nearest_images(space=clip.space, vector=vector, limit=depth, where=where))
+                _rank_of(pk, nearest_images(space=clip.space, vector=vector, limit=depth, among=candidates))
             )
             if on_progress:
                 on_progress(1)
@@ -107,7 +107,7 @@ def evaluate(
         else:
             notes.append(f"clip: no images with files in split {split!r} for text→image")
 
-    where = restriction(filters=Filters(split=split), require_file=False)
+    candidates = searchable_images(filters=Filters(split=split), require_file=False)
     queries = [(pk, " ".join(keywords)) for pk, _, keywords, _ in entries if keywords]
     per_channel: dict[str, list[int | None]] = {}
     fused_ranks: list[int | None] = []
@@ -116,9 +116,9 @@ def evaluate(
         rankings: dict[str, Ranking] = {}
         for name, ch in available.items():
             rankings[name] = nearest_images(
-                space=ch.space, vector=encoded[name][index], limit=depth, where=where
+                space=ch.space, vector=encoded[name][index], limit=depth, among=candidates
             )
-        rankings[FULL_TEXT] = full_text_images(query=query, limit=depth, where=where)
+        rankings[FULL_TEXT] = full_text_images(query=query, limit=depth, among=candidates)
         for name, ranking in rankings.items():
             per_channel.setdefault(name, []).append(_rank_of(pk, ranking))
         fused = [(image_id, score) for image_id, score, _ in fuse(rankings, rrf_k=settings.MIRAGE_RRF_K)]

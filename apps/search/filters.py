@@ -1,14 +1,17 @@
-"""Filters every kind of search accepts, and the SQL that applies them (with who may see what)."""
+"""Filters every kind of search accepts, as `Q` objects on the images that the user may see."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+from django.db.models import Q, QuerySet
+
 from apps.core.errors import UserError
 from apps.corpus.licences import COMMERCIAL_USE, OPEN
 from apps.corpus.modality import MODALITIES
 from apps.corpus.models import Dataset, Image
+from apps.corpus.selectors import images_visible_to
 
 LICENCE_CHOICES = {
     "any": "Any licence",
@@ -31,11 +34,11 @@ class Filters:
     split: str = ""  # train / validation / test; used by the evaluation
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str], *, prefix: str = "") -> Filters:
+    def from_params(cls, params: Mapping[str, str]) -> Filters:
         """Read filters from query parameters, refusing unknown values with a clear message."""
 
         def get(name: str, default: str) -> str:
-            return (params.get(prefix + name) or default).strip()
+            return str(params.get(name) or default).strip()
 
         filters = cls(
             modality=get("modality", ""),
@@ -45,14 +48,19 @@ class Filters:
         )
         if filters.modality and filters.modality not in MODALITIES:
             raise FilterError(
-                f"Unknown modality {filters.modality!r}; choose one of {', '.join(MODALITIES)}."
+                f"Unknown modality {filters.modality!r}; choose one of {', '.join(MODALITIES)}.",
+                field="modality",
             )
         if filters.licence not in LICENCE_CHOICES:
-            raise FilterError(f"Unknown licence filter {filters.licence!r}; use any, open or commercial.")
+            raise FilterError(
+                f"Unknown licence filter {filters.licence!r}; use any, open or commercial.", field="licence"
+            )
         if filters.origin not in ORIGIN_CHOICES:
-            raise FilterError(f"Unknown origin filter {filters.origin!r}; use any, real or synthetic.")
+            raise FilterError(
+                f"Unknown origin filter {filters.origin!r}; use any, real or synthetic.", field="origin"
+            )
         if filters.dataset and not Dataset.objects.filter(slug=filters.dataset).exists():
-            raise FilterError(f"Unknown dataset {filters.dataset!r}.")
+            raise FilterError(f"Unknown dataset {filters.dataset!r}.", field="dataset")
         return filters
 
     def as_params(self) -> dict[str, str]:
@@ -64,42 +72,34 @@ class Filters:
     def active(self) -> bool:
         return bool(self.as_params())
 
+    def q(self) -> Q:
+        """The filters as a condition on `Image`."""
+        condition = Q()
+        if self.modality:
+            condition &= Q(modality=self.modality)
+        if self.licence in ("open", "commercial"):
+            condition &= Q(licence__in=sorted(OPEN if self.licence == "open" else COMMERCIAL_USE))
+        if self.dataset:
+            condition &= Q(dataset__slug=self.dataset)
+        if self.origin != "any":
+            condition &= Q(is_synthetic=self.origin == "synthetic")
+        if self.split:
+            condition &= Q(split=self.split)
+        return condition
 
-@dataclass(frozen=True)
-class Restriction:
-    """SQL conditions on `corpus_image i`, with their parameters."""
 
-    sql: str
-    params: tuple
+def filter_choices() -> dict[str, object]:
+    """Everything the filter controls offer, for the search and comparison pages."""
+    return {
+        "modalities": MODALITIES,
+        "licences": LICENCE_CHOICES,
+        "origins": ORIGIN_CHOICES,
+        "datasets": list(Dataset.objects.order_by("name").values_list("slug", "name")),
+    }
 
 
-def restriction(*, filters: Filters, user=None, require_file: bool = True) -> Restriction:
-    """What a search may return: the filters, plus the visibility rule of
-    `apps.corpus.selectors.images_visible_to` (approved images, and the user's own)."""
-    conditions: list[str] = []
-    params: list[object] = []
-    if user is not None and user.is_authenticated:
-        conditions.append("(i.moderation_state = %s OR i.owner_id = %s)")
-        params += [Image.APPROVED, user.pk]
-    else:
-        conditions.append("i.moderation_state = %s")
-        params.append(Image.APPROVED)
-    if require_file:
-        conditions.append("i.file <> ''")
-    if filters.modality:
-        conditions.append("i.modality = %s")
-        params.append(filters.modality)
-    if filters.licence in ("open", "commercial"):
-        allowed = sorted(OPEN if filters.licence == "open" else COMMERCIAL_USE)
-        conditions.append("i.licence = ANY(%s)")
-        params.append(allowed)
-    if filters.dataset:
-        conditions.append("i.dataset_id = (SELECT id FROM corpus_dataset WHERE slug = %s)")
-        params.append(filters.dataset)
-    if filters.origin != "any":
-        conditions.append("i.is_synthetic = %s")
-        params.append(filters.origin == "synthetic")
-    if filters.split:
-        conditions.append("i.split = %s")
-        params.append(filters.split)
-    return Restriction(sql=" AND ".join(conditions), params=tuple(params))
+def searchable_images(*, filters: Filters, user=None, require_file: bool = True) -> QuerySet[Image]:
+    """What a search may return: the images `user` may see (`images_visible_to`, the one visibility
+    rule), narrowed by the filters; entries without an image file are left out unless asked for."""
+    images = images_visible_to(user).filter(filters.q())
+    return images.exclude(file="") if require_file else images

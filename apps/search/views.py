@@ -3,21 +3,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from apps.corpus.modality import MODALITIES
-from apps.corpus.models import Dataset
 from apps.corpus.selectors import corpus_counts, image_get_for_user
-from apps.search.filters import LICENCE_CHOICES, ORIGIN_CHOICES
-from apps.search.selectors import (
-    CHANNEL_LABELS,
-    QueryError,
-    clean_filters,
-    clean_k,
-    clean_page,
-    image_search,
-    image_search_similar,
-    picture_from_upload,
-    picture_search,
-)
+from apps.search.filters import filter_choices
+from apps.search.params import QueryError, picture_search_params, similar_params, text_search_params
+from apps.search.selectors import CHANNEL_LABELS, picture_search, similar_search, text_search
 
 EXAMPLE_QUERIES = [
     "chest X-ray with pneumothorax",
@@ -26,16 +15,6 @@ EXAMPLE_QUERIES = [
     "retinal fundus photograph",
     "ultrasound",
 ]
-
-
-def filter_choices() -> dict[str, object]:
-    """Everything the filter controls offer (shared with the comparison page)."""
-    return {
-        "modalities": MODALITIES,
-        "licences": LICENCE_CHOICES,
-        "origins": ORIGIN_CHOICES,
-        "datasets": list(Dataset.objects.order_by("name").values_list("slug", "name")),
-    }
 
 
 def pager_base(params) -> str:
@@ -67,13 +46,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     status = 200
     if "q" in request.GET:
         try:
-            context["result"] = image_search(
-                query=request.GET["q"],
-                k=clean_k(request.GET.get("k")),
-                page=clean_page(request.GET.get("page")),
-                filters=clean_filters(request.GET),
-                user=request.user,
-            )
+            context["result"] = text_search(**text_search_params(request.GET), user=request.user)
         except QueryError as exc:
             context["error"], status = str(exc), exc.status
     return render(request, "search/search.html", context, status=status)
@@ -86,26 +59,11 @@ def image_query_page(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "search/search.html", context)
     try:
-        result = _image_query(request)
+        params = picture_search_params({**request.POST.dict(), **request.FILES.dict()})
+        result = picture_search(**params, user=request.user)
     except QueryError as exc:
         return render(request, "search/search.html", {**context, "error": str(exc)}, status=exc.status)
     return render(request, "search/search.html", {**context, "result": result})
-
-
-def _image_query(request: HttpRequest):
-    upload = request.FILES.get("image")
-    if upload is None:
-        raise QueryError("Choose an image file (PNG, JPEG or DICOM) to search with.")
-    picture = picture_from_upload(data=upload.read(), name=upload.name)
-    return picture_search(
-        picture=picture,
-        label=f"image {upload.name}",
-        text=request.POST.get("text", ""),
-        weight=request.POST.get("weight"),
-        k=clean_k(request.POST.get("k")),
-        filters=clean_filters(request.POST),
-        user=request.user,
-    )
 
 
 def similar_page(request: HttpRequest, pk: int) -> HttpResponse:
@@ -113,13 +71,7 @@ def similar_page(request: HttpRequest, pk: int) -> HttpResponse:
     image = image_get_for_user(request.user, pk)
     context = _context(request, mode="similar", source=image)
     try:
-        context["result"] = image_search_similar(
-            image=image,
-            k=clean_k(request.GET.get("k")),
-            page=clean_page(request.GET.get("page")),
-            filters=clean_filters(request.GET),
-            user=request.user,
-        )
+        context["result"] = similar_search(image=image, **similar_params(request.GET), user=request.user)
     except QueryError as exc:
         context["error"] = str(exc)
         return render(request, "search/search.html", context, status=exc.status)

@@ -54,26 +54,22 @@ def test_stored_vectors_are_the_encoders_normalized_output():
 
 
 def test_the_nearest_neighbour_query_uses_the_spaces_hnsw_index():
-    from apps.search.channels import nearest_images
-    from apps.search.filters import Filters, restriction
+    from apps.search.channels import nearest_images, neighbours
+    from apps.search.filters import Filters, searchable_images
 
     factories.images(*[f"Caption number {n} of a chest film." for n in range(30)])
     embed("--space", "caption")
     space = EmbeddingSpace.objects.get(name="caption")
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        literal = "[" + ",".join(["0.05"] * 384) + "]"
-        cursor.execute(
-            "EXPLAIN SELECT image_id FROM corpus_embedding WHERE space_id = %s "
-            "ORDER BY vector::vector(384) <=> %s::vector(384) LIMIT 5",
-            [space.pk, literal],
-        )
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("SET enable_seqscan = on")
-    assert space.index_name in plan
-    where = restriction(filters=Filters(), require_file=False)
+    among = searchable_images(filters=Filters(), require_file=False)
     vector = np.full(384, 0.05, dtype=np.float32)
-    assert len(nearest_images(space=space, vector=vector, limit=5, where=where)) == 5
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # 30 rows: PostgreSQL would rather scan them all
+        try:
+            plan = neighbours(space=space, vector=vector, among=among)[:5].explain()
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    assert f"Index Scan using {space.index_name}" in plan
+    assert len(nearest_images(space=space, vector=vector, limit=5, among=among)) == 5
 
 
 def test_unavailable_clip_model_is_a_clear_error_or_skipped_on_request():

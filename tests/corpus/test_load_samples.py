@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.corpus.models import Image
-from apps.search.selectors import image_search
+from apps.search.selectors import text_search
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,8 @@ def test_samples_are_found_by_text_search():
     load()
     call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
 
-    result = image_search(query="chest radiograph", k=3)
+    result = text_search(query="chest radiograph", k=3)
 
     assert result.hits[0].image.external_id == "sample-chest-xray"
-    fundus = image_search(query="retinal fundus photograph", k=3)
+    fundus = text_search(query="retinal fundus photograph", k=3)
     assert fundus.hits[0].image.external_id.startswith("sample-retina")

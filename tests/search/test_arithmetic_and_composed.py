@@ -11,12 +11,8 @@ from django.core.management import call_command
 from apps.corpus.models import Embedding, EmbeddingSpace
 from apps.corpus.spaces import CAPTION, CLIP, configured_spaces
 from apps.ml.encoders import load_encoder
-from apps.search.selectors import (
-    Arithmetic,
-    arithmetic_search,
-    composed_search,
-    image_search_by_picture,
-)
+from apps.search.params import Arithmetic
+from apps.search.selectors import arithmetic_search, picture_search
 from apps.search.vectors import blend, concept_vector
 from tests import factories
 
@@ -101,23 +97,26 @@ def test_weights_change_the_modified_ranking():
 
 def test_composed_query_at_weight_0_is_the_image_query_and_at_1_the_clip_text_query(settings, tiny_clip_dir):
     from apps.search.channels import nearest_images
-    from apps.search.filters import Filters, restriction
+    from apps.search.filters import Filters, searchable_images
 
     settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
     factories.images(*CAPTIONS)
     embed(CLIP)
     picture = factories.picture(4242)
 
-    as_image = image_search_by_picture(picture=picture, label="q.png", k=6)
-    weight_0 = composed_search(picture=picture, text="with contrast", text_weight=0.0, label="q.png", k=6)
-    weight_1 = composed_search(picture=picture, text="with contrast", text_weight=1.0, label="q.png", k=6)
-    weight_half = composed_search(picture=picture, text="with contrast", text_weight=0.5, label="q.png", k=6)
+    as_image = picture_search(picture=picture, label="q.png", k=6)
+    weight_0 = picture_search(picture=picture, text="with contrast", text_weight=0.0, label="q.png", k=6)
+    weight_1 = picture_search(picture=picture, text="with contrast", text_weight=1.0, label="q.png", k=6)
+    weight_half = picture_search(picture=picture, text="with contrast", text_weight=0.5, label="q.png", k=6)
 
     assert [h.image.pk for h in weight_0.hits] == [h.image.pk for h in as_image.hits]
     clip = load_encoder(str(tiny_clip_dir))
     space = EmbeddingSpace.objects.get(name=CLIP)
     text_only = nearest_images(
-        space=space, vector=clip.encode_query("with contrast"), limit=6, where=restriction(filters=Filters())
+        space=space,
+        vector=clip.encode_query("with contrast"),
+        limit=6,
+        among=searchable_images(filters=Filters()),
     )
     assert [h.image.pk for h in weight_1.hits] == [pk for pk, _ in text_only]
     expected = blend(clip.encode_images([picture])[0], clip.encode_query("with contrast"), text_weight=0.5)

@@ -11,9 +11,10 @@ from django.db import connection
 
 from apps.corpus.embeddings import ensure_index, vector_literal
 from apps.corpus.models import Dataset, EmbeddingSpace, Image
-from apps.search.channels import nearest_images
-from apps.search.filters import Filters, restriction
-from apps.search.selectors import QueryError, clean_filters, image_search
+from apps.search.channels import nearest_images, neighbours
+from apps.search.filters import Filters, searchable_images
+from apps.search.params import QueryError, clean_filters
+from apps.search.selectors import text_search
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -43,24 +44,20 @@ def test_a_filter_keeping_4_percent_of_the_corpus_still_returns_k_through_the_hn
     ensure_index(space)
     settings.MIRAGE_HNSW_EF_SEARCH = 1
     query = rng.normal(size=16).astype(np.float32)
-    where = restriction(filters=Filters(modality="ultrasound"), require_file=False)
+    among = searchable_images(filters=Filters(modality="ultrasound"), require_file=False)
 
     with connection.cursor() as cursor:
         # At this size PostgreSQL would rather scan exactly (also right); make it walk the HNSW index.
         cursor.execute("SET enable_seqscan = off")
         cursor.execute("SET enable_sort = off")
         try:
-            found = nearest_images(space=space, vector=query, limit=5, where=where)
+            found = nearest_images(space=space, vector=query, limit=5, among=among)
             # Without the iterative scan, the same index query finds fewer than K: the test can fail.
             cursor.execute("SET hnsw.ef_search = 5")
             cursor.execute("SET hnsw.iterative_scan = off")
-            cursor.execute(
-                "SELECT e.image_id FROM corpus_embedding e JOIN corpus_image i ON i.id = e.image_id "
-                f"WHERE e.space_id = %s AND {where.sql} "
-                "ORDER BY e.vector::vector(16) <=> %s::vector(16) LIMIT 5",
-                [space.pk, *where.params, vector_literal(query)],
-            )
-            without_iteration = cursor.fetchall()
+            same_query = neighbours(space=space, vector=query, among=among)[:5]
+            assert f"Index Scan using {space.index_name}" in same_query.explain()
+            without_iteration = list(same_query)
         finally:
             cursor.execute("RESET enable_seqscan")
             cursor.execute("RESET enable_sort")
@@ -83,7 +80,7 @@ def test_filters_apply_to_text_search():
     call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
 
     def captions(**filters):
-        return {h.image.caption for h in image_search(query="chest", k=20, filters=Filters(**filters)).hits}
+        return {h.image.caption for h in text_search(query="chest", k=20, filters=Filters(**filters)).hits}
 
     assert captions(licence="open") == captions() - {"Chest radiograph, no open licence."}
     assert "Chest radiograph, non-commercial licence." not in captions(licence="commercial")
@@ -101,7 +98,7 @@ def test_synthetic_filter_and_visibility_of_pending_generated_images():
     call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
 
     def found(user, **filters):
-        result = image_search(query="chest radiograph", k=10, filters=Filters(**filters), user=user)
+        result = text_search(query="chest radiograph", k=10, filters=Filters(**filters), user=user)
         return {hit.image.pk for hit in result.hits}
 
     assert found(author) == {real.pk, generated.pk}

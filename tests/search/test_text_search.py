@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from apps.search.channels import ChannelHit, fuse
-from apps.search.selectors import QueryError, clean_query, image_search
+from apps.search.params import QueryError, clean_query
+from apps.search.selectors import text_search
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def test_the_caption_matching_image_comes_first():
     stored = factories.images(*CAPTIONS)
     embed("caption")
 
-    result = image_search(query="collapsed lung on a chest x-ray", k=5)
+    result = text_search(query="collapsed lung on a chest x-ray", k=5)
 
     assert result.hits[0].image == stored[0]
     assert set(result.channels) == {"caption", "text"}
@@ -42,7 +43,7 @@ def test_a_paraphrase_without_shared_words_is_found_by_the_caption_space():
     stored = factories.images(*CAPTIONS)
     embed("caption")
 
-    result = image_search(query="bleeding between the skull and the cerebrum", k=3)
+    result = text_search(query="bleeding between the skull and the cerebrum", k=3)
 
     assert result.hits[0].image == stored[1]
     assert set(result.hits[0].channels) == {"caption"}  # no word in common: full text cannot find it
@@ -52,7 +53,7 @@ def test_results_say_which_channels_found_them_and_scores_are_fractions():
     factories.images(*CAPTIONS)
     embed("caption")
 
-    result = image_search(query="pneumothorax chest radiograph", k=5)
+    result = text_search(query="pneumothorax chest radiograph", k=5)
 
     top = result.hits[0]
     assert set(top.channels) == {"caption", "text"}
@@ -83,7 +84,7 @@ def test_paging_walks_through_the_results_without_overlap():
     factories.images(*[f"Chest radiograph number {n} of a patient with pneumonia." for n in range(25)])
     embed("caption")
 
-    pages = [image_search(query="pneumonia chest radiograph", k=10, page=p) for p in (1, 2, 3)]
+    pages = [text_search(query="pneumonia chest radiograph", k=10, page=p) for p in (1, 2, 3)]
 
     ids = [[hit.image.pk for hit in page.hits] for page in pages]
     assert [len(p) for p in ids] == [10, 10, 5]
@@ -92,17 +93,17 @@ def test_paging_walks_through_the_results_without_overlap():
     assert pages[1].first_rank == 11 and pages[1].last_rank == 20
 
 
-def test_metadata_only_entries_are_kept_out_of_image_search():
+def test_metadata_only_entries_are_kept_out_of_text_search():
     factories.images("Chest radiograph with pneumothorax, image present.")
     factories.images("Chest radiograph with pneumothorax, image missing.", with_image=False)
     embed("caption")
 
-    result = image_search(query="pneumothorax", k=10)
+    result = text_search(query="pneumothorax", k=10)
 
     assert [hit.image.caption for hit in result.hits] == [
         "Chest radiograph with pneumothorax, image present."
     ]
-    assert image_search(query="pneumothorax", k=10, require_file=False).total == 2
+    assert text_search(query="pneumothorax", k=10, require_file=False).total == 2
 
 
 def test_a_repeated_query_is_not_encoded_again():
@@ -114,9 +115,9 @@ def test_a_repeated_query_is_not_encoded_again():
     encoder = load_encoder(configured_spaces()[CAPTION].model)
     query = "a query text seen for the first time 4711"
 
-    image_search(query=query, k=3)
+    text_search(query=query, k=3)
     before = encoder.query_cache_info()
-    image_search(query=query, k=3)
+    text_search(query=query, k=3)
     after = encoder.query_cache_info()
 
     assert after.misses == before.misses
@@ -127,7 +128,7 @@ def test_offline_the_clip_channel_is_off_and_says_so_in_one_line():
     factories.images(*CAPTIONS)
     embed("caption")
 
-    result = image_search(query="pneumothorax", k=3)
+    result = text_search(query="pneumothorax", k=3)
 
     assert "clip" not in result.channels
     assert len(result.notices) == 1
@@ -139,7 +140,7 @@ def test_with_a_clip_model_installed_the_clip_channel_joins_the_fusion(settings,
     factories.images(*CAPTIONS)
     embed("caption", "clip")
 
-    result = image_search(query="pneumothorax", k=5)
+    result = text_search(query="pneumothorax", k=5)
 
     assert set(result.channels) == {"clip", "caption", "text"}
     assert result.notices == []
