@@ -38,7 +38,8 @@ class Filters:
         """Read filters from query parameters, refusing unknown values with a clear message."""
 
         def get(name: str, default: str) -> str:
-            return str(params.get(name) or default).strip()
+            # A NUL cannot reach PostgreSQL; such a value is unknown like any other misspelling.
+            return str(params.get(name) or default).strip().replace("\x00", "\ufffd")
 
         filters = cls(
             modality=get("modality", ""),

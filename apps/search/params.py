@@ -35,7 +35,8 @@ class QueryError(UserError):
 def clean_query(text: str | None, *, what: str = "query", field: str | None = None) -> str:
     if not isinstance(text, str | None):  # e.g. a file sent under a text field's name
         raise QueryError(f"The {what} must be text.", field=field)
-    text = " ".join((text or "").split())
+    # Control characters (a NUL above all, which PostgreSQL text cannot hold) are spaces here.
+    text = " ".join("".join(c if c.isprintable() else " " for c in text or "").split())
     if not text:
         raise QueryError("Type what you are looking for, e.g. “chest X-ray with pneumothorax”.", field=field)
     limit = settings.MIRAGE_MAX_QUERY_CHARS

@@ -179,3 +179,11 @@ def test_terms_that_cancel_out_get_a_400_from_the_api_and_the_page(caption_corpu
     assert "cancel out" in error["message"]
     page = client.get("/compare/", {"mode": "arith", **params})
     assert page.status_code == 400 and "cancel out" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_control_characters_in_a_query_or_a_filter_never_reach_the_database(client):
+    assert client.get("/api/search/", {"q": "chest\x00x-ray"}).status_code == 200
+    refused = client.get("/api/search/", {"q": "chest", "dataset": "ro\x00co"})
+    assert refused.status_code == 400 and "Unknown dataset" in refused.json()["error"]["message"]
+    assert client.get("/api/compare/", {"q": "\x00", "q2": "chest"}).status_code == 400
