@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from apps.search.evaluation import _score
 from tests import factories
+from tests.roco_data import REAL_ROCO
 
 pytestmark = pytest.mark.django_db
-
-REAL_ROCO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "roco-validation-radiology"
 
 
 def test_recall_and_mrr_are_computed_from_the_ranks():
