@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from pgvector import Vector
 
@@ -55,6 +55,18 @@ def images_missing(space: EmbeddingSpace):
     if space.target == EmbeddingSpace.IMAGE:
         missing = missing.exclude(file="")
     return missing.order_by("pk")
+
+
+def lacking_vectors(config: SpaceConfig) -> QuerySet[Image]:
+    """Entries that should have a vector in a configured space and lack one: all that qualify, before
+    the space is first embedded. No model is loaded."""
+    space = EmbeddingSpace.objects.filter(name=config.name).first()
+    if space is not None:
+        return images_missing(space)
+    entries = Image.objects.all()
+    if config.target == EmbeddingSpace.IMAGE:
+        entries = entries.exclude(file="")
+    return entries.order_by("pk")
 
 
 def embed_space(

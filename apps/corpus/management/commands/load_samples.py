@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apps.corpus.management.importing import run_import
+from apps.corpus.management.importing import add_embed_argument, finish_import, run_import
 from apps.corpus.samples import sample_entries
 from apps.corpus.services import dataset_get_or_create
 
@@ -8,7 +8,10 @@ from apps.corpus.services import dataset_get_or_create
 class Command(BaseCommand):
     help = "Load the sample corpus: real medical images shipped inside installed PyPI packages."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        add_embed_argument(parser)
+
+    def handle(self, *args, embed: bool, **options):
         dataset = dataset_get_or_create(
             slug="samples",
             name="MIRAGE samples",
@@ -18,3 +21,4 @@ class Command(BaseCommand):
             ),
         )
         run_import(self, dataset=dataset, records=sample_entries(), problems=[], label="samples")
+        finish_import(self, embed=embed)
