@@ -23,6 +23,7 @@ from apps.corpus.sources.roco import find_roco_folders, read_roco
 
 # What a row without ROCO metadata states; a re-import leaves a stored entry's other fields alone.
 _ROW_FIELDS = frozenset({"split", "caption"})
+DEFAULT_COLUMNS = Columns()
 
 
 @dataclass
@@ -74,7 +75,7 @@ def import_hf(
     dataset: Dataset,
     source: str,
     split: str,
-    columns: Columns = Columns(),
+    columns: Columns = DEFAULT_COLUMNS,
     metadata: RocoMetadata | None = None,
     limit: int | None = None,
     batch_rows: int = 200,
