@@ -16,8 +16,8 @@ from apps.corpus.sources.rocov2 import ROCOV2_DATASET
 class Command(BaseCommand):
     help = (
         "Import a Hugging Face image–caption dataset in parquet shards "
-        "(data/{split}-NNNNN-of-NNNNN.parquet): a hub id such as mdwiratathya/ROCO-radiology, downloaded one shard at a time into the "
-        "huggingface_hub cache, or a local folder in that layout. Resumes an interrupted import."
+        "(data/{split}-NNNNN-of-NNNNN.parquet): a hub id such as mdwiratathya/ROCO-radiology, "
+        "downloaded one shard at a time into the huggingface_hub cache, or a local folder in that layout. Resumes an interrupted import."
     )
 
     def add_arguments(self, parser):
