@@ -17,7 +17,8 @@ class Command(BaseCommand):
     help = (
         "Import a Hugging Face image–caption dataset in parquet shards "
         "(data/{split}-NNNNN-of-NNNNN.parquet): a hub id such as mdwiratathya/ROCO-radiology, "
-        "downloaded one shard at a time into the huggingface_hub cache, or a local folder in that layout. Resumes an interrupted import."
+        "downloaded one shard at a time into the huggingface_hub cache, or a local folder in that layout. "
+        "Resumes an interrupted import."
     )
 
     def add_arguments(self, parser):
