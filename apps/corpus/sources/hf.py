@@ -119,7 +119,8 @@ def _cached_files(repo_id: str, revision: str) -> tuple[str | None, list[str]]:
 
     if not Path(constants.HF_HUB_CACHE).is_dir():
         return None, []
-    for repo in scan_cache_dir().repos:
+    # The cache hf_hub_download uses (scan_cache_dir's own default is fixed when it is imported).
+    for repo in scan_cache_dir(constants.HF_HUB_CACHE).repos:
         if repo.repo_id != repo_id or repo.repo_type != "dataset":
             continue
         for cached in repo.revisions:
