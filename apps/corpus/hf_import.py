@@ -10,7 +10,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,12 +84,32 @@ def import_hf(
     batch_rows: int = 200,
     on_shard: Callable[[int, int, str, int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> HfImportResult:
     """Import one split of a parquet image–caption dataset (hub id or local folder) into `dataset`.
 
     `on_shard(number, count, name, rows)` is called as each shard starts, `on_progress(rows)` after
-    each committed batch. Raises apps.corpus.sources.hf.SourceError for a dataset not in this layout.
+    each committed batch. Images are decoded and thumbnailed by `workers` processes (default: one
+    per core). Raises apps.corpus.sources.hf.SourceError for a dataset not in this layout.
     """
+    workers = workers or os.cpu_count() or 1
+    # Forked workers only decode pictures; they never touch the database connection they inherit.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return _import(
+            dataset=dataset,
+            source=source,
+            split=split,
+            columns=columns,
+            metadata=metadata,
+            limit=limit,
+            batch_rows=batch_rows,
+            on_shard=on_shard,
+            on_progress=on_progress,
+            pool=pool,
+        )
+
+
+def _import(*, dataset, source, split, columns, metadata, limit, batch_rows, on_shard, on_progress, pool):
     key, version, shards = dataset_shards(source, split=split)
     fingerprint = _fingerprint(version, columns, metadata, limit)
     result = HfImportResult(summary=ImportSummary(), shards=len(shards))
@@ -130,7 +153,9 @@ def import_hf(
                     source=key, split=split, defaults={"fingerprint": fingerprint, **position}
                 )
 
-            import_batch(dataset=dataset, records=records, summary=result.summary, checkpoint=checkpoint)
+            import_batch(
+                dataset=dataset, records=records, summary=result.summary, checkpoint=checkpoint, pool=pool
+            )
             if on_progress:
                 on_progress(len(rows))
         start_row = 0

@@ -91,7 +91,9 @@ def _open_raster(data: bytes, name: str, *, draft: int | None = None) -> tuple[t
                 if img.getexif().get(ExifTags.Base.Orientation, 1) in _TURNED:
                     width, height = height, width
                 if draft and img.format == "JPEG":
-                    img.draft(None, (draft, draft))
+                    # The smallest DCT scale that still covers the thumbnail's own size.
+                    scale = min(1.0, draft / max(img.size))
+                    img.draft(None, (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
                 img.load()
                 return (width, height), _to_display_mode(ImageOps.exif_transpose(img))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -112,10 +114,12 @@ def import_batch(
     records: list[EntryRecord],
     summary: ImportSummary,
     checkpoint: Callable[[], None] | None = None,
+    pool: Executor | None = None,
 ) -> None:
     """Store one batch of records in one transaction, counting what happened into `summary`.
 
-    Images are read and thumbnailed before the transaction opens, so it stays short. `checkpoint`
+    Images are read and thumbnailed before the transaction opens, so it stays short; with `pool` (a
+    process pool, for records without a `render` function) they are read in parallel. `checkpoint`
     runs inside the transaction after the rows are written: a resumable importer records its
     position there, so the position and the rows it covers are committed together or not at all.
     """
@@ -123,15 +127,18 @@ def import_batch(
         image.external_id: image
         for image in Image.objects.filter(dataset=dataset, external_id__in=[r.external_id for r in records])
     }
+    todo = [r for r in records if not ((stored := existing.get(r.external_id)) and stored.file)]
+    mapper = functools.partial(pool.map, chunksize=4) if pool else map
+    outcomes = dict(zip(map(id, todo), mapper(_prepare_or_error, todo), strict=True))
     ready: list[tuple[EntryRecord, _PreparedImage | None]] = []
     for record in records:
-        stored = existing.get(record.external_id)
-        try:
-            ready.append((record, None if stored and stored.file else _prepare_image(record)))
-        except imaging.ImageError as exc:
+        outcome = outcomes.get(id(record))
+        if isinstance(outcome, str):
             summary.failed += 1
             where = record.origin or (str(record.image_path) if record.image_path else record.external_id)
-            summary.problems.append(ParseProblem(file=where, line=0, reason=f"unreadable image: {exc}"))
+            summary.problems.append(ParseProblem(file=where, line=0, reason=f"unreadable image: {outcome}"))
+        else:
+            ready.append((record, outcome))
     with transaction.atomic():
         # Who already holds each image (by content hash), across datasets; claimed as the batch goes.
         owners = {
@@ -206,6 +213,14 @@ def _metadata(record: EntryRecord) -> dict[str, object]:
     }
     assert set(values) == set(_METADATA_FIELDS)
     return values
+
+
+def _prepare_or_error(record: EntryRecord) -> _PreparedImage | str | None:
+    """_prepare_image, with an unreadable image as its message (what crosses a process pool)."""
+    try:
+        return _prepare_image(record)
+    except imaging.ImageError as exc:
+        return str(exc)
 
 
 def _prepare_image(record: EntryRecord) -> _PreparedImage | None:
