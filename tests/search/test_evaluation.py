@@ -77,3 +77,21 @@ def test_bad_cut_offs_are_a_clear_error():
 
     with pytest.raises(CommandError, match="from 1 to 100"):
         call_command("evaluate_retrieval", "--split", "validation", "--k", "0,5", stdout=io.StringIO())
+
+
+def test_a_space_lacking_vectors_for_some_entries_is_not_scored_and_the_command_says_how_to_embed():
+    factories.images("Chest radiograph.", "Axial CT of the head.", split="validation", keywords=["scan"])
+    call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
+    # Imported after the embedding, as import_roco --no-embed leaves them: no caption vectors.
+    factories.images("Knee MRI.", "Abdominal ultrasound.", "Hand radiograph.", split="validation", keywords=["scan"])
+    out = io.StringIO()
+
+    call_command("evaluate_retrieval", "--split", "validation", stdout=out, stderr=io.StringIO())
+
+    text = out.getvalue()
+    assert (
+        "caption: not evaluated — 3 of 5 entries of split 'validation' have no vector in the caption "
+        "space; run `manage.py embed --space caption`"
+    ) in text
+    assert "| caption |" not in text
+    assert "| keywords→caption | text | 5 |" in text  # full text needs no vectors: still scored
