@@ -120,7 +120,10 @@ def test_hub_dataset_in_the_cache_imports_offline_with_its_png_and_jpeg_images(t
     assert set(roco.values_list("licence", flat=True)) == {NOT_RECORDED}
     assert not roco.filter(licence__in=OPEN).exists()
     assert "no --metadata: licences are not recorded" in output
-    assert f"caption: 25 entries have no vector in the caption space yet — run `manage.py embed --space caption`" in output
+    assert (
+        "caption: 25 entries have no vector in the caption space yet — run `manage.py embed --space caption`"
+        in output
+    )
     assert not ImportProgress.objects.exists()
 
 
@@ -168,8 +171,14 @@ def test_corrupt_image_row_is_reported_with_shard_row_and_id_and_skipped(tmp_pat
     output = run(REPO, "--split", "validation", "--offline", "--no-embed")
 
     assert "imported 6, updated 0, skipped 0, failed 2" in output
-    assert f"validation-00000-of-00001.parquet row 4: unreadable image: {ids[4]}: the picture is damaged" in output
-    assert f"validation-00000-of-00001.parquet row 6: unreadable image: {ids[6]}: not a supported picture" in output
+    assert (
+        f"validation-00000-of-00001.parquet row 4: unreadable image: {ids[4]}: the picture is damaged"
+        in output
+    )
+    assert (
+        f"validation-00000-of-00001.parquet row 6: unreadable image: {ids[6]}: not a supported picture"
+        in output
+    )
     assert not Image.objects.filter(external_id__in=[ids[4], ids[6]]).exists()
 
 

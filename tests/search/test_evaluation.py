@@ -83,7 +83,9 @@ def test_a_space_lacking_vectors_for_some_entries_is_not_scored_and_the_command_
     factories.images("Chest radiograph.", "Axial CT of the head.", split="validation", keywords=["scan"])
     call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
     # Imported after the embedding, as import_roco --no-embed leaves them: no caption vectors.
-    factories.images("Knee MRI.", "Abdominal ultrasound.", "Hand radiograph.", split="validation", keywords=["scan"])
+    factories.images(
+        "Knee MRI.", "Abdominal ultrasound.", "Hand radiograph.", split="validation", keywords=["scan"]
+    )
     out = io.StringIO()
 
     call_command("evaluate_retrieval", "--split", "validation", stdout=out, stderr=io.StringIO())

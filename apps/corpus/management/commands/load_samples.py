@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from apps.corpus.management.importing import add_embed_argument, finish_import, run_import
 from apps.corpus.samples import sample_entries
+from apps.corpus.selectors import SAMPLES_SLUG
 from apps.corpus.services import dataset_get_or_create
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, embed: bool, **options):
         dataset = dataset_get_or_create(
-            slug="samples",
+            slug=SAMPLES_SLUG,
             name="MIRAGE samples",
             description=(
                 "Real medical images distributed in PyPI packages (pydicom-data, scikit-image, nibabel), "
