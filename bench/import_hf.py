@@ -4,7 +4,8 @@ The dataset (default 20,000 rows in 10 shards, JPEGs of 500–1,500 px with radi
 smooth anatomy-like shapes, film grain, ~100–250 KB each) is generated once into var/bench/hf-roco/
 and reused. The import runs as `manage.py import_hf` in a subprocess, into its own database
 (`mirage_bench_import`, emptied first) and media folder, so the dev data is untouched; its resident
-memory (the command and its decoding workers, summed) is sampled every 0.1 s from /proc.
+memory (PSS of the command and its decoding workers, summed: shared pages counted once) is
+sampled every 0.1 s from /proc.
 
 Then a few batches of the CLIP architectures with random weights are timed on this CPU (images/s):
 a tiny one and ViT-L/14 at 448 px (the paper's encoder), through the same preprocessing + encoder path.
@@ -94,14 +95,15 @@ def generate(folder: Path, rows: int) -> None:
             print(f"  shard {shard + 1}/{SHARDS} written", file=sys.stderr)
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
+def tree_pss_mb(pid: int) -> float:
+    """Proportional set size of a process and all its descendants, in MB: resident memory with the
+    pages that forked workers share with their parent counted once, not once per process."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            total += int(next(line.split()[1] for line in rollup.splitlines() if line.startswith("Pss:")))
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, StopIteration):
@@ -120,7 +122,7 @@ def run_import(folder: Path, env: dict) -> dict:
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, tree_rss_mb(process.pid))
+            peak = max(peak, tree_pss_mb(process.pid))
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -213,7 +215,7 @@ def main() -> None:
     print(
         f"| images/s if the CPUs were free (cores / CPU per image) | {os.cpu_count() * args.rows / cpu:.0f} |"
     )
-    print(f"| peak resident memory, command + workers | {result['peak_mb']:.0f} MB |")
+    print(f"| peak memory (PSS), command + workers | {result['peak_mb']:.0f} MB |")
     counts = [line for line in result["output"].splitlines() if line.startswith("imported")]
     print(f"| summary | {counts[0] if counts else result['output'][-300:]} |")
 

@@ -328,3 +328,17 @@ def test_a_run_with_other_options_does_not_resume_anothers_position(tmp_path, hu
 
     assert "resumed" not in output
     assert "imported 30, updated 0" in output
+
+
+def test_an_import_embeds_the_caption_space_itself_and_names_what_is_left(tmp_path, hub_cache):
+    from apps.corpus.models import Embedding
+
+    cached_dataset(tmp_path, hub_cache, [rows_for(roco_ids(5))])
+
+    output = run(REPO, "--split", "validation", "--offline")
+
+    assert "caption: embedded 5, failed 0" in output
+    assert Embedding.objects.filter(space__name="caption").count() == 5
+    assert "caption: 5 entries have no vector" not in output
+    # The paper's CLIP model is not installed here: the command says what gives those vectors.
+    assert "clip: 5 entries have no vector in the CLIP image space yet" in output

@@ -47,7 +47,7 @@ def write_jpeg(path: Path, seed: int) -> None:
 
 def run(path: Path, *args: str) -> str:
     out = io.StringIO()
-    call_command("import_roco", str(path), *args, stdout=out, stderr=io.StringIO())
+    call_command("import_roco", str(path), "--no-embed", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
 
