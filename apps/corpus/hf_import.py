@@ -12,6 +12,8 @@ import hashlib
 import json
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -93,8 +95,13 @@ def import_hf(
     per core). Raises apps.corpus.sources.hf.SourceError for a dataset not in this layout.
     """
     workers = workers or os.cpu_count() or 1
-    # Forked workers only decode pictures; they never touch the database connection they inherit.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    # Forked workers only decode pictures; they never touch the database connection they inherit,
+    # and they leave with their parent, even one killed outright (else they would hold that
+    # connection open, orphaned, for good).
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
+    ) as pool:
         return _import(
             dataset=dataset,
             source=source,
@@ -161,6 +168,17 @@ def _import(*, dataset, source, split, columns, metadata, limit, batch_rows, on_
         start_row = 0
     ImportProgress.objects.filter(source=key, split=split).delete()
     return result
+
+
+def _exit_with(parent: int) -> None:
+    """Pool worker set-up: end this process as soon as `parent` is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _record(row, *, split: str, origin: str, columns: Columns, metadata: RocoMetadata | None) -> EntryRecord:

@@ -74,6 +74,14 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
+def children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+
+
 def state() -> list[tuple]:
     """Everything an import decides about the stored entries."""
     return sorted(
@@ -264,14 +272,14 @@ def test_import_roco_after_import_hf_completes_its_metadata_and_keeps_its_images
 
 @pytest.mark.django_db(transaction=True)
 def test_killed_import_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one(tmp_path, hub_cache):
-    ids = roco_ids(450)
-    rows = rows_for(ids, size=(700, 500))  # big enough that the import takes seconds
-    cached_dataset(tmp_path, hub_cache, [rows[:150], rows[150:300], rows[300:]])
+    ids = roco_ids(300)
+    rows = rows_for(ids, size=(600, 450))  # big enough that the import takes a few seconds
+    cached_dataset(tmp_path, hub_cache, [rows[:100], rows[100:200], rows[200:]])
     args = [REPO, "--split", "validation", "--offline", "--no-embed", "--batch-size", "10"]
 
     run(*args)
     uninterrupted = state()
-    assert len(uninterrupted) == 450
+    assert len(uninterrupted) == 300
     Image.objects.all().delete()
 
     env = {
@@ -291,20 +299,27 @@ def test_killed_import_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         progress = ImportProgress.objects.first()
-        if progress and progress.rows_done >= 160:  # into the second shard
+        if progress and progress.rows_done >= 110:  # into the second shard
+            workers = children(process.pid)
             process.send_signal(signal.SIGKILL)
             break
         time.sleep(0.02)
     assert process.wait(timeout=60) == -signal.SIGKILL, "the import finished before it could be killed"
+    # Its decoding workers go with it (an orphan would keep its database connection open).
+    assert workers
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     progress = ImportProgress.objects.get()
     stored = Image.objects.count()
-    assert progress.rows_done == stored < 450  # the position covers exactly the committed rows
+    assert progress.rows_done == stored < 300  # the position covers exactly the committed rows
     assert progress.shard != "validation-00000-of-00003.parquet"
 
     output = run(*args)
 
     assert f"resumed an interrupted import at {progress.shard} row {progress.next_row}" in output
-    assert f"imported {450 - stored}, updated 0, skipped 0, failed 0" in output  # nothing read twice
+    assert f"imported {300 - stored}, updated 0, skipped 0, failed 0" in output  # nothing read twice
     assert state() == uninterrupted
     assert not ImportProgress.objects.exists()
 
