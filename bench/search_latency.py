@@ -15,9 +15,10 @@ import argparse
 import io
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
+
+from common import bench_database
 
 ROOT = Path(__file__).resolve().parents[1]
 ROCO = ROOT.parent / "shared" / "data" / "roco-validation-radiology"
@@ -45,23 +46,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mirage_site.settings")
-    os.environ["MIRAGE_DB_NAME"] = "mirage_bench"
-    import psycopg
-
-    from mirage_site.bootstrap import prepare
-
-    prepare()
-    with psycopg.connect(
-        host=os.environ["MIRAGE_DB_SOCKET"],
-        port=os.environ["MIRAGE_DB_PORT"],
-        user="postgres",
-        dbname="postgres",
-        autocommit=True,
-    ) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = 'mirage_bench'").fetchone():
-            c.execute("CREATE DATABASE mirage_bench")
+    bench_database("mirage_bench")
 
     import django
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import math
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from django.contrib.postgres.indexes import OpClass
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 from pgvector import Vector
@@ -60,15 +64,88 @@ def images_missing(space: EmbeddingSpace):
     return missing.order_by("pk")
 
 
+def lacking_vectors(config: SpaceConfig) -> QuerySet[Image]:
+    """Entries that should have a vector in a configured space and lack one: all that qualify, before
+    the space is first embedded. No model is loaded."""
+    space = EmbeddingSpace.objects.filter(name=config.name).first()
+    if space is not None:
+        return images_missing(space)
+    entries = Image.objects.all()
+    if config.target == EmbeddingSpace.IMAGE:
+        entries = entries.exclude(file="")
+    return entries.order_by("pk")
+
+
+@dataclass
+class EmbedEstimate:
+    space: str
+    todo: int  # entries lacking a vector
+    device: str
+    seconds_per_item: float | None = None  # measured here, on CPU only (a GPU is fast enough not to ask)
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.seconds_per_item is None else self.seconds_per_item * self.todo
+
+
+def embed_estimate(*, config: SpaceConfig, sample: int = 2) -> EmbedEstimate:
+    """How much there is to embed and, on CPU, how long it will take: `sample` entries (images) or
+    16 × `sample` (captions) are encoded and timed here, after one warm-up item."""
+    encoder = load_encoder(config.model)
+    todo = lacking_vectors(config)
+    estimate = EmbedEstimate(space=config.name, todo=todo.count(), device=encoder.device)
+    if estimate.todo == 0 or not encoder.device.startswith("cpu"):
+        return estimate
+    if config.target == EmbeddingSpace.CAPTION:
+        texts = list(todo.values_list("caption", flat=True)[: 16 * sample + 1])
+        encoder.encode_texts(texts[:1])
+        started = time.perf_counter()
+        encoder.encode_texts(texts[1:] or texts)
+        estimate.seconds_per_item = (time.perf_counter() - started) / max(len(texts) - 1, 1)
+        return estimate
+    pictures = []
+    for image in todo[: sample + 1]:
+        try:
+            with image.file.open("rb") as handle:
+                pictures.append(imaging.open_image_bytes(handle.read()))
+        except (imaging.ImageError, OSError):
+            continue
+    if pictures:
+        encoder.encode_images(pictures[:1])
+        timed = pictures[1:] or pictures
+        started = time.perf_counter()
+        encoder.encode_images(timed)
+        estimate.seconds_per_item = (time.perf_counter() - started) / len(timed)
+    return estimate
+
+
+def device_batch_size(device: str) -> int:
+    """Images per batch: large on a GPU (by its memory; halved on running out), small on CPU."""
+    import torch
+
+    if not device.startswith("cuda"):
+        return 8
+    total_gib = torch.cuda.get_device_properties(torch.device(device)).total_memory / 2**30
+    return int(max(16, min(512, 2 ** int(math.log2(max(total_gib * 4, 1))))))
+
+
 def embed_space(
     *,
     config: SpaceConfig,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     rebuild: bool = False,
+    loader_workers: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> EmbedSummary:
-    """Embed every image lacking a vector in the space, batch by batch (each batch committed)."""
+    """Embed every entry lacking a vector in the space, batch by batch (each batch committed, so an
+    interrupted run resumes where it stopped), then build the space's index.
+
+    Images are read, decoded and run through the model's preprocessing by `loader_workers` processes
+    (a torch DataLoader; default: the cores but one, at most 8) while the model (fp16 on a GPU) encodes
+    the previous batch. `batch_size` defaults to what the device holds. `on_start(total)` and
+    `on_progress(done)` report progress; this is what a bulk-embedding job calls.
+    """
     encoder = load_encoder(config.model)
     if rebuild:
         space_drop(name=config.name)
@@ -77,36 +154,92 @@ def embed_space(
     todo = images_missing(space)
     if on_start:
         on_start(todo.count())
-    last_pk = 0
-    while batch := list(todo.filter(pk__gt=last_pk)[:batch_size]):
-        last_pk = batch[-1].pk
-        ids, vectors = _encode_batch(space, encoder, batch, summary)
-        if ids:
-            _copy_vectors(space, ids, vectors)
-            summary.embedded += len(ids)
-        if on_progress:
-            on_progress(len(batch))
+    if space.target == EmbeddingSpace.CAPTION:
+        _embed_captions(space, encoder, todo, batch_size or 256, summary, on_progress)
+    else:
+        batch_size = batch_size or device_batch_size(encoder.device)
+        _embed_images(space, encoder, todo, batch_size, loader_workers, summary, on_progress)
     summary.index_built = ensure_index(space)
     return summary
 
 
-def _encode_batch(
-    space: EmbeddingSpace, encoder: Encoder, batch: list[Image], summary: EmbedSummary
-) -> tuple[list[int], np.ndarray]:
-    if space.target == EmbeddingSpace.CAPTION:
-        return [image.pk for image in batch], encoder.encode_texts([image.caption for image in batch])
-    ids, pictures = [], []
-    for image in batch:
+def _embed_captions(space, encoder, todo, batch_size, summary, on_progress) -> None:
+    last_pk = 0
+    while batch := list(todo.filter(pk__gt=last_pk).values_list("pk", "caption")[:batch_size]):
+        last_pk = batch[-1][0]
+        _copy_vectors(space, [pk for pk, _ in batch], encoder.encode_texts([text for _, text in batch]))
+        summary.embedded += len(batch)
+        if on_progress:
+            on_progress(len(batch))
+
+
+class _StoredPictures:
+    """(pk, pixel tensor or None) for stored image files; runs in DataLoader worker processes, which
+    read the files through the storage API and never touch the database."""
+
+    def __init__(self, items: list[tuple[int, str]], transform) -> None:
+        self.items, self.transform = items, transform
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int):
+        pk, name = self.items[index]
         try:
-            with image.file.open("rb") as handle:
-                pictures.append(imaging.open_image_bytes(handle.read()).convert("RGB"))
-            ids.append(image.pk)
+            with default_storage.open(name, "rb") as handle:
+                return pk, self.transform(imaging.open_image_bytes(handle.read(), name=name)), ""
         except (imaging.ImageError, OSError) as exc:
+            return pk, None, str(exc)
+
+
+def _collate(rows):
+    import torch
+
+    good = [(pk, pixels) for pk, pixels, _ in rows if pixels is not None]
+    failed = [(pk, error) for pk, pixels, error in rows if pixels is None]
+    pixels = torch.stack([p for _, p in good]) if good else None
+    return [pk for pk, _ in good], pixels, failed
+
+
+def _embed_images(space, encoder, todo, batch_size, loader_workers, summary, on_progress) -> None:
+    import torch
+    from torch.utils.data import DataLoader
+
+    items = list(todo.values_list("pk", "file"))
+    workers = loader_workers if loader_workers is not None else min(8, max(1, (os.cpu_count() or 2) - 1))
+    loader = DataLoader(
+        _StoredPictures(items, encoder.image_transform()),
+        batch_size=batch_size,
+        num_workers=workers,
+        collate_fn=_collate,
+        pin_memory=encoder.device.startswith("cuda"),
+        # Forked workers inherit the open database connection; they never use it.
+        multiprocessing_context="fork" if workers else None,
+        prefetch_factor=2 if workers else None,
+    )
+    for ids, pixels, failed in loader:
+        for pk, error in failed:
             summary.failed += 1
-            logger.warning("cannot embed %s: %s", image.external_id, exc)
-    if not pictures:
-        return [], np.zeros((0, space.dim), dtype=np.float32)
-    return ids, encoder.encode_images(pictures)
+            logger.warning("cannot embed image %s: %s", pk, error)
+        if ids:
+            _copy_vectors(space, ids, _encode_pixels(encoder, pixels, torch))
+            summary.embedded += len(ids)
+        if on_progress:
+            on_progress(len(ids) + len(failed))
+
+
+def _encode_pixels(encoder, pixels, torch) -> np.ndarray:
+    """Encode a batch; on running out of GPU memory, in halves (and so on down)."""
+    try:
+        return encoder.encode_pixels(pixels)
+    except torch.OutOfMemoryError:
+        if len(pixels) == 1:
+            raise
+        torch.cuda.empty_cache()
+        half = len(pixels) // 2
+        return np.concatenate(
+            [_encode_pixels(encoder, pixels[:half], torch), _encode_pixels(encoder, pixels[half:], torch)]
+        )
 
 
 def _copy_vectors(space: EmbeddingSpace, ids: list[int], vectors: np.ndarray) -> None:

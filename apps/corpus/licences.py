@@ -14,6 +14,7 @@ CC_BY_NC_ND = "cc-by-nc-nd"
 PUBLIC_DOMAIN = "public-domain"
 OTHER_OPEN = "other-open"  # an open licence that is not Creative Commons (MIT, BSD, …)
 NONE = "none"  # no open licence (ROCO's "NO-CC CODE")
+NOT_RECORDED = "not-recorded"  # the source does not say (e.g. the hub's ROCO-radiology parquet)
 
 LICENCES: dict[str, str] = {
     CC0: "CC0",
@@ -26,9 +27,11 @@ LICENCES: dict[str, str] = {
     PUBLIC_DOMAIN: "Public domain",
     OTHER_OPEN: "Other open licence",
     NONE: "No open licence",
+    NOT_RECORDED: "Licence not recorded — see the source article",
 }
 
-OPEN = frozenset(LICENCES) - {NONE}
+# What is not known to be open is treated as not open: NOT_RECORDED is neither open nor commercial.
+OPEN = frozenset(LICENCES) - {NONE, NOT_RECORDED}
 COMMERCIAL_USE = frozenset({CC0, CC_BY, CC_BY_SA, CC_BY_ND, PUBLIC_DOMAIN, OTHER_OPEN})
 
 # Creative Commons licence elements, keyed by the set of elements after "BY"

@@ -123,3 +123,27 @@ class Embedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.image_id} in space {self.space_id}"
+
+
+class ImportProgress(models.Model):
+    """Where an unfinished import of a sharded dataset (parquet on the hub) stands: the next row to read.
+
+    Written in the same transaction as each batch of rows, so it never claims rows that were not
+    committed; deleted when the import finishes. A run with other options (fingerprint) starts over.
+    """
+
+    source = models.CharField(max_length=500)  # "hub:org/name" or "folder:/absolute/path"
+    split = models.CharField(max_length=20)
+    fingerprint = models.CharField(max_length=64)  # the shard list and the options that shape the rows
+    shard = models.CharField(max_length=300)  # file name of the shard to resume in
+    next_row = models.PositiveBigIntegerField(default=0)  # rows of that shard already done
+    rows_done = models.PositiveBigIntegerField(default=0)  # rows of the split already done, all shards
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "split"], name="import_progress_unique_per_split"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.split}: {self.shard} row {self.next_row}"

@@ -27,6 +27,7 @@ class EntryRecord:
         default_factory=list
     )  # (code, name), e.g. ("T060", "Diagnostic Procedure")
     licence_raw: str = ""  # verbatim, e.g. "CC BY", "NO-CC CODE"
+    licence: str = ""  # a value of apps.corpus.licences.LICENCES when the source says; "" = from licence_raw
     pmc_id: str = ""  # e.g. "PMC3970251"
     article_url: str = ""
     modality: str = ""  # a value of apps.corpus.modality.MODALITIES when the source says; "" = derive it
@@ -35,6 +36,12 @@ class EntryRecord:
     image_name: str = ""  # file name as the source lists it
     image_path: Path | None = None  # where the image file should be; may not exist (metadata-only entry)
     render: Callable[[], Image.Image] | None = None  # builds the image in memory (DICOM/NIfTI/sample data)
+    image_bytes: bytes | None = None  # the image file's content, when the source holds it (parquet)
+    origin: str = ""  # where the entry was read, for problem reports (e.g. "shard.parquet row 12")
+    # The metadata fields this source knows (names of Image fields); None = all of them. A re-import
+    # updates only these on a stored entry, so a caption-only source never erases a licence or keywords
+    # that another source (ROCO's metadata files) stored.
+    known_fields: frozenset[str] | None = None
 
 
 @dataclass

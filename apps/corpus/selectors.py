@@ -13,6 +13,22 @@ def corpus_counts() -> dict[str, int]:
     return {"entries": images.count(), "with_image": images.exclude(file="").count()}
 
 
+SAMPLES_SLUG = "samples"  # the dataset load_samples fills
+
+
+def only_samples_loaded() -> bool:
+    """True when the corpus holds nothing but the bundled sample images (a fresh install)."""
+    return not Image.objects.exclude(dataset__slug=SAMPLES_SLUG).filter(is_synthetic=False).exists()
+
+
+REAL_CORPUS_COMMANDS = (
+    "manage.py models pull clip",
+    "manage.py import_hf mdwiratathya/ROCO-radiology --split validation --metadata PATH/TO/ROCO",
+    "manage.py embed",
+    "manage.py evaluate_retrieval --split validation --space clip",
+)
+
+
 def images_visible_to(user) -> QuerySet[Image]:
     """Images a user may see: every approved image, plus their own (generated) ones in any state.
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -95,7 +97,7 @@ def import_records(
     """
     summary = ImportSummary()
     for batch in _batches(iter(records), batch_size):
-        _import_batch(dataset=dataset, batch=batch, summary=summary)
+        import_batch(dataset=dataset, records=batch, summary=summary)
         if on_progress:
             on_progress(len(batch))
     return summary
@@ -106,30 +108,55 @@ def _batches(items: Iterator[EntryRecord], size: int) -> Iterator[list[EntryReco
         yield batch
 
 
-def _import_batch(*, dataset: Dataset, batch: list[EntryRecord], summary: ImportSummary) -> None:
+def import_batch(
+    *,
+    dataset: Dataset,
+    records: list[EntryRecord],
+    summary: ImportSummary,
+    checkpoint: Callable[[], None] | None = None,
+    pool: Executor | None = None,
+) -> None:
+    """Store one batch of records in one transaction, counting what happened into `summary`.
+
+    Images are read and thumbnailed before the transaction opens, so it stays short; with `pool` (a
+    process pool, for records without a `render` function) they are read in parallel. `checkpoint`
+    runs inside the transaction after the rows are written: a resumable importer records its
+    position there, so the position and the rows it covers are committed together or not at all.
+    """
     existing = {
         image.external_id: image
-        for image in Image.objects.filter(dataset=dataset, external_id__in=[r.external_id for r in batch])
+        for image in Image.objects.filter(dataset=dataset, external_id__in=[r.external_id for r in records])
     }
+    todo = [r for r in records if not ((stored := existing.get(r.external_id)) and stored.file)]
+    mapper = functools.partial(pool.map, chunksize=4) if pool else map
+    outcomes = dict(zip(map(id, todo), mapper(_prepare_or_error, todo), strict=True))
+    ready: list[tuple[EntryRecord, _PreparedImage | None]] = []
+    for record in records:
+        outcome = outcomes.get(id(record))
+        if isinstance(outcome, str):
+            summary.failed += 1
+            where = record.origin or (str(record.image_path) if record.image_path else record.external_id)
+            summary.problems.append(ParseProblem(file=where, line=0, reason=f"unreadable image: {outcome}"))
+        else:
+            ready.append((record, outcome))
     with transaction.atomic():
-        for record in batch:
+        # Who already holds each image (by content hash), across datasets; claimed as the batch goes.
+        owners = {
+            sha: (dataset_id, external_id)
+            for sha, dataset_id, external_id in Image.objects.filter(
+                sha256__in=[prepared.sha256 for _, prepared in ready if prepared]
+            ).values_list("sha256", "dataset_id", "external_id")
+        }
+        created: list[Image] = []
+        for record, prepared in ready:
             stored = existing.get(record.external_id)
-            try:
-                prepared = None if stored and stored.file else _prepare_image(record)
-            except imaging.ImageError as exc:
-                summary.failed += 1
-                where = str(record.image_path) if record.image_path else record.external_id
-                summary.problems.append(ParseProblem(file=where, line=0, reason=f"unreadable image: {exc}"))
-                continue
             if prepared:
-                duplicate = Image.objects.filter(sha256=prepared.sha256).exclude(
-                    pk=getattr(stored, "pk", None)
-                )
-                if owner := duplicate.values_list("external_id", flat=True).first():
+                owner = owners.setdefault(prepared.sha256, (dataset.pk, record.external_id))
+                if owner != (dataset.pk, record.external_id):
                     summary.skipped += 1
                     summary.problems.append(
                         ParseProblem(
-                            file=record.external_id, line=0, reason=f"same image as {owner} already stored"
+                            file=record.external_id, line=0, reason=f"same image as {owner[1]} already stored"
                         )
                     )
                     continue
@@ -137,24 +164,33 @@ def _import_batch(*, dataset: Dataset, batch: list[EntryRecord], summary: Import
             if stored is None:
                 image = Image(dataset=dataset, external_id=record.external_id, **values)
                 _attach(image, prepared)
-                image.save()
+                created.append(image)
                 existing[record.external_id] = image
                 summary.imported += 1
             else:
-                changed = [name for name, value in values.items() if getattr(stored, name) != value]
+                known = (
+                    values
+                    if record.known_fields is None
+                    else {name: value for name, value in values.items() if name in record.known_fields}
+                )
+                changed = [name for name, value in known.items() if getattr(stored, name) != value]
                 for name in changed:
-                    setattr(stored, name, values[name])
+                    setattr(stored, name, known[name])
                 if prepared:
                     _attach(stored, prepared)
                     changed += ["file", "thumbnail", "width", "height", "format", "sha256"]
-                if changed:
+                # The same id twice in one batch: its row is not written yet, so it is counted once.
+                if not changed or stored.pk is None:
+                    summary.skipped += 1
+                else:
                     stored.save(update_fields=[*changed, "updated_at"])
                     summary.updated += 1
-                else:
-                    summary.skipped += 1
                 image = stored
             if not image.file:
                 summary.metadata_only.append(record.external_id)
+        Image.objects.bulk_create(created)
+        if checkpoint:
+            checkpoint()
 
 
 def _metadata(record: EntryRecord) -> dict[str, object]:
@@ -168,7 +204,7 @@ def _metadata(record: EntryRecord) -> dict[str, object]:
         "semtypes": [list(pair) for pair in record.semtypes],
         "modality": record.modality or derive_modality(record.caption, keywords, list(record.semtypes)),
         "licence_raw": record.licence_raw,
-        "licence": normalize_licence(record.licence_raw),
+        "licence": record.licence or normalize_licence(record.licence_raw),
         "attribution": record.attribution,
         "pmc_id": record.pmc_id,
         "article_url": record.article_url,
@@ -179,27 +215,42 @@ def _metadata(record: EntryRecord) -> dict[str, object]:
     return values
 
 
+def _prepare_or_error(record: EntryRecord) -> _PreparedImage | str | None:
+    """_prepare_image, with an unreadable image as its message (what crosses a process pool)."""
+    try:
+        return _prepare_image(record)
+    except imaging.ImageError as exc:
+        return str(exc)
+
+
 def _prepare_image(record: EntryRecord) -> _PreparedImage | None:
     """Read and check the record's image; None when the entry has no image file (yet)."""
     if record.render is not None:
         picture = record.render()
-        data, fmt = imaging.encode_png(picture), "PNG"
-    elif record.image_path is not None and record.image_path.is_file():
-        raw = record.image_path.read_bytes()
-        picture = imaging.open_image_bytes(raw, name=record.image_path.name)
-        # Stored without metadata (EXIF, XMP, text chunks): JPEG and PNG keep their image data byte
-        # for byte; anything else (DICOM) is stored as the PNG rendered from it.
-        data, fmt = imaging.storable(raw, picture)
+        data, fmt, size = imaging.encode_png(picture), "PNG", picture.size
     else:
-        return None
+        if record.image_bytes is not None:
+            raw, name = record.image_bytes, record.external_id
+        elif record.image_path is not None and record.image_path.is_file():
+            raw, name = imaging.read_file(record.image_path), record.image_path.name
+        else:
+            return None
+        if raw[:3] == b"\xff\xd8\xff" or raw[:8] == imaging.PNG_SIGNATURE:
+            # Decoded only as far as the thumbnail needs; stored without metadata (EXIF, XMP, text
+            # chunks), the image data byte for byte (decoded whole only if it must be re-encoded).
+            size, picture = imaging.open_image_reduced(raw, name=name, at_least=imaging.THUMBNAIL_SIZE)
+            data, fmt = imaging.storable(raw, render=lambda: imaging.open_image_bytes(raw, name=name))
+        else:  # DICOM and the rest: stored as the PNG rendered from it
+            picture = imaging.open_image_bytes(raw, name=name)
+            data, fmt, size = imaging.encode_png(picture), "PNG", picture.size
     thumb = io.BytesIO()
     imaging.make_thumbnail(picture).convert("RGB").save(thumb, format="JPEG", quality=85)
     return _PreparedImage(
         data=data,
         extension={"JPEG": "jpg", "PNG": "png"}[fmt],
         format=fmt,
-        width=picture.width,
-        height=picture.height,
+        width=size[0],
+        height=size[1],
         sha256=hashlib.sha256(data).hexdigest(),
         thumbnail=thumb.getvalue(),
     )

@@ -69,8 +69,17 @@ class Encoder:
         """(len(images), dim) float32 rows of unit length."""
         if not self.supports_images:
             raise ValueError(f"{short_name(self.spec)} encodes text only; it cannot encode images")
-        # Medical images are often greyscale; every CLIP preprocessor here expects three channels.
-        return self._encode(self._encode_image_batch, [image.convert("RGB") for image in images])
+        transform = self.image_transform()
+        return self._encode(lambda batch: self._encode_pixel_batch(_stack(transform, batch)), list(images))
+
+    def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
+        """The model's preprocessing of one picture into a pixel tensor: a picklable callable, so data
+        loader worker processes can run it (bulk embedding decodes and resizes off the model's thread)."""
+        raise ValueError(f"{short_name(self.spec)} encodes text only; it cannot encode images")
+
+    def encode_pixels(self, pixels: torch.Tensor) -> np.ndarray:
+        """(n, dim) float32 unit rows for a (n, 3, H, W) batch made by `image_transform`."""
+        return self._encode(lambda batch: self._encode_pixel_batch(batch[0]), [pixels])
 
     def encode_query(self, text: str) -> np.ndarray:
         """One text as a (dim,) vector, remembered: students repeat the same queries."""
@@ -103,8 +112,34 @@ class Encoder:
     def _encode_text_batch(self, texts: list[str]) -> torch.Tensor:
         raise NotImplementedError
 
-    def _encode_image_batch(self, images: list[Image.Image]) -> torch.Tensor:
+    def _encode_pixel_batch(self, pixels: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
+
+
+def _stack(transform: Callable[[Image.Image], torch.Tensor], images: list[Image.Image]) -> torch.Tensor:
+    import torch
+
+    return torch.stack([transform(image) for image in images])
+
+
+class _RGB:
+    """A picture in three channels, then the model's own transform (medical images are often grey)."""
+
+    def __init__(self, transform: Callable) -> None:
+        self.transform = transform
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        return self.transform(image.convert("RGB"))
+
+
+class _HFPixels:
+    """A transformers image processor as a one-picture transform."""
+
+    def __init__(self, processor) -> None:
+        self.processor = processor
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        return self.processor(images=[image.convert("RGB")], return_tensors="pt")["pixel_values"][0]
 
 
 class OpenClipEncoder(Encoder):
@@ -133,10 +168,10 @@ class OpenClipEncoder(Encoder):
     def _encode_text_batch(self, texts: list[str]) -> torch.Tensor:
         return self._model.encode_text(self._tokenizer(texts).to(self.device))
 
-    def _encode_image_batch(self, images: list[Image.Image]) -> torch.Tensor:
-        import torch
+    def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
+        return _RGB(self._preprocess)
 
-        pixels = torch.stack([self._preprocess(image) for image in images])
+    def _encode_pixel_batch(self, pixels: torch.Tensor) -> torch.Tensor:
         return self._model.encode_image(pixels.to(self.device, self._dtype))
 
 
@@ -166,8 +201,10 @@ class HFClipEncoder(Encoder):
         ).to(self.device)
         return self._model.get_text_features(**tokens).pooler_output
 
-    def _encode_image_batch(self, images: list[Image.Image]) -> torch.Tensor:
-        pixels = self._image_processor(images=images, return_tensors="pt")["pixel_values"]
+    def image_transform(self) -> Callable[[Image.Image], torch.Tensor]:
+        return _HFPixels(self._image_processor)
+
+    def _encode_pixel_batch(self, pixels: torch.Tensor) -> torch.Tensor:
         return self._model.get_image_features(pixel_values=pixels.to(self.device, self._dtype)).pooler_output
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from apps.corpus.models import Image
+from apps.corpus.embeddings import images_missing
+from apps.corpus.models import EmbeddingSpace, Image
 from apps.corpus.spaces import CAPTION, CLIP, configured_spaces
 from apps.search.channels import (
     FULL_TEXT,
@@ -80,6 +81,19 @@ def evaluate(
             notes.append(f"{name}: not evaluated — {reason}")
         else:
             available[name] = channel
+    for name, channel in list(available.items()):
+        # A space that lacks some of the split's vectors would score those entries as misses: say so,
+        # and leave it out rather than report a recall that measures the embedding backlog.
+        in_split = Image.objects.filter(split=split, moderation_state=Image.APPROVED)
+        if channel.space.target == EmbeddingSpace.IMAGE:
+            in_split = in_split.exclude(file="")
+        lacking = images_missing(channel.space).filter(pk__in=in_split.values("pk")).count()
+        if lacking:
+            notes.append(
+                f"{name}: not evaluated — {lacking} of {in_split.count()} entries of split {split!r} have "
+                f"no vector in the {channel.config.label}; run `manage.py embed --space {name}`"
+            )
+            del available[name]
 
     entries = Image.objects.filter(split=split, moderation_state=Image.APPROVED).order_by("pk")
     if limit:

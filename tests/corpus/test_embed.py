@@ -104,3 +104,45 @@ def test_changing_the_model_of_a_space_asks_for_a_rebuild(settings, tiny_clip_di
         embed("--space", "clip")
     assert "clip: embedded 1" in embed("--space", "clip", "--rebuild")
     assert EmbeddingSpace.objects.get(name="clip").dim == 16
+
+
+def test_on_cpu_the_time_is_measured_and_a_long_run_needs_yes(settings, tiny_clip_dir, monkeypatch):
+    from apps.corpus.management.commands import embed as embed_command
+
+    settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
+    factories.images("Chest radiograph.", "Axial CT of the head.", "Knee MRI.")
+    monkeypatch.setattr(embed_command, "CONFIRM_OVER_SECONDS", 0)  # any measured time is "long" now
+
+    with pytest.raises(CommandError, match="--yes"):
+        embed("--space", "clip")
+    assert not Embedding.objects.exists()
+    skipped = embed("--space", "clip", "--if-available")
+    assert "clip: 3 to embed on cpu; measured" in skipped and "clip: not embedded now" in skipped
+    assert not Embedding.objects.exists()
+
+    output = embed("--space", "clip", "--yes")
+    assert "clip: 3 to embed on cpu; measured" in output
+    assert "clip: embedded 3, failed 0" in output
+
+
+def test_loader_processes_give_the_encoders_own_vectors_and_report_an_unreadable_file(
+    settings, tiny_clip_dir
+):
+    from apps.corpus import imaging
+    from apps.ml.encoders import load_encoder
+
+    settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
+    good, broken = factories.images("Chest radiograph.", "Axial CT of the head.")
+    with broken.file.open("wb") as handle:  # damaged on disk after the import
+        handle.write(b"\xff\xd8\xff\xe0 not a jpeg any more")
+
+    output = embed("--space", "clip", "--workers", "2", "--batch-size", "1")
+
+    assert "clip: embedded 1, failed 1" in output
+    space = EmbeddingSpace.objects.get(name="clip")
+    stored = np.asarray(Embedding.objects.get(space=space, image=good).vector)
+    with good.file.open("rb") as handle:
+        picture = imaging.open_image_bytes(handle.read())
+    expected = load_encoder(space.model).encode_images([picture])[0]
+    assert float((stored * expected).sum()) == pytest.approx(1.0, abs=1e-4)
+    assert not Embedding.objects.filter(image=broken).exists()

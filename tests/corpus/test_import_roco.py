@@ -13,8 +13,8 @@ from PIL import Image as PILImage
 from apps.corpus.models import Image
 from apps.corpus.services import dataset_get_or_create, import_records
 from apps.corpus.sources.roco import read_roco
+from tests.roco_data import REAL_ROCO
 
-REAL_ROCO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "roco-validation-radiology"
 FILES = ["captions.txt", "keywords.txt", "cuis.txt", "semtypes.txt", "dlinks.txt", "licences.txt"]
 
 pytestmark = [
@@ -47,7 +47,7 @@ def write_jpeg(path: Path, seed: int) -> None:
 
 def run(path: Path, *args: str) -> str:
     out = io.StringIO()
-    call_command("import_roco", str(path), *args, stdout=out, stderr=io.StringIO())
+    call_command("import_roco", str(path), "--no-embed", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
 

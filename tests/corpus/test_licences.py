@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -19,19 +18,15 @@ from apps.corpus.licences import (
     COMMERCIAL_USE,
     LICENCES,
     NONE,
+    NOT_RECORDED,
     OPEN,
     OTHER_OPEN,
     PUBLIC_DOMAIN,
     normalize_licence,
 )
+from tests.roco_data import REAL_ROCO
 
-ROCO_LICENCES = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "data"
-    / "roco-validation-radiology"
-    / "licences.txt"
-)
+ROCO_LICENCES = REAL_ROCO / "licences.txt"
 
 # Every value the CC column of ROCO's validation/radiology licences.txt holds
 ROCO_VALUES = {
@@ -78,10 +73,10 @@ def test_missing_closed_and_unrecognised_licences_are_treated_as_not_open(raw: s
     assert normalize_licence(raw) == NONE
 
 
-def test_every_normalized_licence_is_a_listed_one_and_only_none_is_closed() -> None:
-    assert NONE not in OPEN
+def test_every_normalized_licence_is_a_listed_one_and_only_none_and_not_recorded_are_closed() -> None:
+    assert NONE not in OPEN and NOT_RECORDED not in OPEN
     assert COMMERCIAL_USE <= OPEN
-    assert OPEN | {NONE} == set(LICENCES)
+    assert OPEN | {NONE, NOT_RECORDED} == set(LICENCES)
 
 
 def test_real_roco_licence_values_all_map_sensibly() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from apps.corpus.modality import (
@@ -21,8 +19,9 @@ from apps.corpus.modality import (
 )
 from apps.corpus.records import EntryRecord
 from apps.corpus.sources.roco import read_roco
+from tests.roco_data import REAL_ROCO
 
-ROCO_FOLDER = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "roco-validation-radiology"
+ROCO_FOLDER = REAL_ROCO
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ from apps.corpus.records import ParseProblem
 from apps.corpus.sources.folder import read_folder
 from apps.corpus.sources.roco import find_roco_folders, read_roco
 from apps.corpus.sources.rocov2 import read_rocov2
+from tests.roco_data import REAL_ROCO
 
-SHARED_ROCO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "roco-validation-radiology"
+SHARED_ROCO = REAL_ROCO
 
 DLINK = "wget -r ftp://ftp.ncbi.nlm.nih.gov/pub/pmc/oa_package/1e/ed/{pmc}.tar.gz -P /path/to/Dir\t{image}"
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from apps.search.evaluation import _score
 from tests import factories
+from tests.roco_data import REAL_ROCO
 
 pytestmark = pytest.mark.django_db
-
-REAL_ROCO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "roco-validation-radiology"
 
 
 def test_recall_and_mrr_are_computed_from_the_ranks():
@@ -79,3 +77,23 @@ def test_bad_cut_offs_are_a_clear_error():
 
     with pytest.raises(CommandError, match="from 1 to 100"):
         call_command("evaluate_retrieval", "--split", "validation", "--k", "0,5", stdout=io.StringIO())
+
+
+def test_a_space_lacking_vectors_for_some_entries_is_not_scored_and_the_command_says_how_to_embed():
+    factories.images("Chest radiograph.", "Axial CT of the head.", split="validation", keywords=["scan"])
+    call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
+    # Imported after the embedding, as import_roco --no-embed leaves them: no caption vectors.
+    factories.images(
+        "Knee MRI.", "Abdominal ultrasound.", "Hand radiograph.", split="validation", keywords=["scan"]
+    )
+    out = io.StringIO()
+
+    call_command("evaluate_retrieval", "--split", "validation", stdout=out, stderr=io.StringIO())
+
+    text = out.getvalue()
+    assert (
+        "caption: not evaluated — 3 of 5 entries of split 'validation' have no vector in the caption "
+        "space; run `manage.py embed --space caption`"
+    ) in text
+    assert "| caption |" not in text
+    assert "| keywords→caption | text | 5 |" in text  # full text needs no vectors: still scored

@@ -14,6 +14,17 @@ from pathlib import Path
 
 from apps.corpus.records import EntryRecord, ParseProblem
 
+# The dataset row every ROCO source shares (import_roco, and import_hf of ROCO-radiology): one entry
+# per ROCO id, whichever source stored it first.
+ROCO_DATASET = {
+    "slug": "roco",
+    "name": "ROCO",
+    "description": (
+        "Radiology Objects in COntext: figures and captions from PubMed Central open-access articles."
+    ),
+    "url": "https://github.com/razorx89/roco-dataset",
+}
+
 SPLITS = ("train", "validation", "test")
 CATEGORIES = ("radiology", "non-radiology")
 _SPLIT_NAMES = {

@@ -19,6 +19,14 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _CUI = re.compile(r"C\d+")
 
 
+ROCOV2_DATASET = {
+    "slug": "rocov2",
+    "name": "ROCOv2",
+    "description": "ROCO version 2: 79,789 PubMed Central images with captions and UMLS concepts.",
+    "url": "https://zenodo.org/records/8333645",
+}
+
+
 def read_rocov2(root: Path) -> tuple[list[EntryRecord], list[ParseProblem]]:
     """All entries of a ROCOv2 root folder, and the rows that could not be read.
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.corpus.selectors import REAL_CORPUS_COMMANDS, only_samples_loaded
 from apps.corpus.spaces import CAPTION, CLIP, configured_spaces
 from apps.ml.describer import FALLBACK_LABEL, check_language_model, fallback_spec
 from apps.ml.encoders import check_encoder
@@ -42,6 +43,17 @@ class Command(BaseCommand):
             return
         self.check_encoders()
         self.check_generation(load=load)
+        self.check_corpus()
+
+    def check_corpus(self) -> None:
+        if not only_samples_loaded():
+            return
+        self.stdout.write(
+            "corpus: only the sample images are loaded. The paper's corpus (ROCO-radiology from the "
+            'Hugging Face hub, where it is reachable; see the README\'s "Real corpus"):'
+        )
+        for line in REAL_CORPUS_COMMANDS:
+            self.stdout.write(f"    {line}")
 
     def check_encoders(self) -> None:
         for name, config in configured_spaces().items():
