@@ -1,7 +1,7 @@
 """What each hostile query upload costs: answer, time and peak-memory growth, one child process.
 
 The files are the ones tests/search/test_hostile_uploads.py builds (small on disk, huge in what they
-declare); each goes through apps.search.selectors.picture_from_upload, the function the page and
+declare); each goes through apps.search.params.picture_from_upload, the function the page and
 the API call. Growth is the rise of the child's peak resident memory (VmHWM, reset before each file)
 above what it held with the file read.
 

@@ -1,7 +1,7 @@
 """Hostile query uploads: each is refused with a 400, quickly, without costing much memory.
 
 Each file is decoded in a fresh Python process through the real upload function
-(apps.search.selectors.picture_from_upload); the child reports how long the call took and how far
+(apps.search.params.picture_from_upload); the child reports how long the call took and how far
 its peak resident memory (VmHWM) rose above what it held after imports, a warm-up decode and
 reading the file. The files are built here and are small on disk; what they declare is not.
 """
@@ -188,7 +188,7 @@ import django
 django.setup()
 from PIL import Image
 from apps.core.errors import UserError
-from apps.search.selectors import picture_from_upload
+from apps.search.params import picture_from_upload
 
 def peak_kb():
     for line in open("/proc/self/status"):
