@@ -166,8 +166,12 @@ Q_CLUSTER = {
     "name": "mirage",
     "workers": env_int("MIRAGE_WORKERS", 1, minimum=1, maximum=64),
     "timeout": _job_timeout,
+    # django-q2 never re-runs a failed task: its tasks only wake a worker, and a job's retries are the
+    # worker's alone (the lease decides, Job.MAX_ATTEMPTS limits). With the database broker a task whose
+    # worker was killed is delivered once more after `retry` seconds, which only wakes a worker again.
     "retry": _job_timeout + 60,  # django-q2 requires retry > timeout
-    "max_attempts": 3,
+    "max_attempts": 1,
+    "ack_failures": True,
     "catch_up": False,
     # The database is the broker on one machine; across machines, one worker per GPU fed through Redis.
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),

@@ -13,7 +13,6 @@ from apps.corpus.serializers import ImageSerializer
 from apps.generation import selectors, services
 from apps.generation.models import Job
 from apps.generation.selectors import CitedSource, DescriptionView
-from apps.generation.worker import MAX_ATTEMPTS
 from apps.ml.describer import model_label
 
 # A URL that may be missing: null in JSON, never "" (which is no valid URI).
@@ -200,7 +199,7 @@ class JobSerializer(serializers.ModelSerializer):
         }
 
     def get_max_attempts(self, job: Job) -> int:
-        return MAX_ATTEMPTS
+        return Job.MAX_ATTEMPTS
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_error(self, job: Job) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -25,6 +26,13 @@ from apps.corpus.services import dataset_get_or_create, store_file
 from apps.generation.models import Description, GeneratedImage, Job
 from apps.generation.selectors import captions_key, description_cached, description_sources
 from apps.search.selectors import QueryError, clean_query
+
+logger = logging.getLogger(__name__)
+
+# The django-q2 task that wakes a worker (tasks.run_next_job), named by its path: tasks.py sits above
+# this module and imports it, not the other way round.
+RUN_NEXT_JOB = "apps.generation.tasks.run_next_job"
+TASK_GROUP = "mirage-jobs"
 
 FAST = "fast"
 QUALITY = "quality"
@@ -73,11 +81,21 @@ def _check_active_jobs(owner) -> None:
         )
 
 
-def _enqueue_after_commit() -> None:
-    from apps.generation.tasks import enqueue_run
+def wake_worker() -> None:
+    """Ask a worker to run the next queued job. The job row is the work; this task only rings the bell,
+    so a lost or duplicated one costs nothing."""
+    from django_q.tasks import async_task
 
+    try:
+        async_task(RUN_NEXT_JOB, group=TASK_GROUP)
+    except Exception:
+        # The job row is already stored; the minute schedule wakes a worker when the broker is back.
+        logger.exception("could not queue a worker wake-up; the schedule will pick the job up")
+
+
+def _wake_worker_after_commit() -> None:
     # After commit: with a Redis broker the worker could otherwise look before the row exists.
-    transaction.on_commit(enqueue_run)
+    transaction.on_commit(wake_worker)
 
 
 def generation_params(
@@ -135,7 +153,7 @@ def generation_submit(*, owner, **params) -> Job:
     params = generation_params(**params)
     _check_active_jobs(owner)
     job = Job.objects.create(kind=Job.GENERATE, owner=owner, params=params)
-    _enqueue_after_commit()
+    _wake_worker_after_commit()
     return job
 
 
@@ -185,7 +203,7 @@ def description_submit(*, owner, queries: list[str], k: int = DEFAULT_K) -> Job:
         )
     _check_active_jobs(owner)
     job = Job.objects.create(kind=Job.DESCRIBE, owner=owner, params=params)
-    _enqueue_after_commit()
+    _wake_worker_after_commit()
     return job
 
 

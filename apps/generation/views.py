@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from apps.generation import selectors, services
 from apps.generation.forms import DescribeForm, GenerateForm
 from apps.generation.models import Job
-from apps.generation.worker import MAX_ATTEMPTS
 from apps.ml.describer import model_label
 from apps.ml.specs import short_name
 from apps.search.selectors import QueryError
@@ -105,7 +104,7 @@ def _job_context(request: HttpRequest, job: Job) -> dict:
         if quiet is not None and quiet > settings.MIRAGE_JOB_LEASE_SECONDS / 2
         else None,
         "queue_ahead": selectors.jobs_ahead(job),
-        "max_attempts": MAX_ATTEMPTS,
+        "max_attempts": Job.MAX_ATTEMPTS,
         "again_query": urlencode(again) if job.kind == Job.GENERATE else "",
     }
 

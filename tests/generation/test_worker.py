@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import pydoc
 
 import pytest
 from PIL import Image as PILImage
 
 from apps.corpus.models import Image
 from apps.generation import services
+from apps.generation.lease import JobRun, Lease, LeaseLost
 from apps.generation.models import Description, GeneratedImage, Job
-from apps.generation.worker import MAX_ATTEMPTS, JobRun, Lease, LeaseLost, process_one, requeue_orphans
+from apps.generation.tasks import run_next_job
+from apps.generation.worker import process_one, recover_orphans
 from tests import factories
 from tests.ml.tiny_generation_models import TINY_IMAGE_SIZE
 
@@ -151,7 +154,7 @@ def test_a_running_job_whose_worker_holds_its_lease_is_left_alone():
     lease = Lease()
     try:
         assert lease.acquire(job.pk)
-        assert requeue_orphans() == []
+        assert recover_orphans() == []
     finally:
         lease.close()
     job.refresh_from_db()
@@ -161,7 +164,7 @@ def test_a_running_job_whose_worker_holds_its_lease_is_left_alone():
 def test_a_running_job_whose_worker_died_is_queued_again_with_the_reason():
     job = running_job(attempts=1)
 
-    assert [j.pk for j in requeue_orphans()] == [job.pk]
+    assert [j.pk for j in recover_orphans()] == [job.pk]
 
     job.refresh_from_db()
     assert job.status == Job.QUEUED and job.attempts == 1
@@ -169,19 +172,19 @@ def test_a_running_job_whose_worker_died_is_queued_again_with_the_reason():
 
 
 def test_a_job_whose_worker_died_on_its_last_attempt_fails_with_the_reason():
-    job = running_job(attempts=MAX_ATTEMPTS)
+    job = running_job(attempts=Job.MAX_ATTEMPTS)
 
-    requeue_orphans()
+    recover_orphans()
 
     job.refresh_from_db()
     assert job.status == Job.FAILED and job.finished_at is not None
-    assert f"Tried {MAX_ATTEMPTS} times" in job.error and "stopped while running it" in job.error
+    assert f"Tried {Job.MAX_ATTEMPTS} times" in job.error and "stopped while running it" in job.error
 
 
 def test_a_job_being_cancelled_whose_worker_died_ends_cancelled():
     job = running_job(cancel_requested=True)
 
-    requeue_orphans()
+    recover_orphans()
 
     job.refresh_from_db()
     assert job.status == Job.CANCELLED
@@ -234,3 +237,34 @@ def test_the_heartbeat_keeps_beating_after_a_passing_failure(settings):
     finally:
         lease.close()
     assert all("UPDATE generation_job SET heartbeat_at" in sql for sql in beats)
+
+
+def test_a_wake_up_while_a_job_runs_under_its_lease_does_not_run_it_again():
+    """django-q2 may deliver a wake-up twice (or a schedule may fire): it can only claim through the lease."""
+    job = running_job(attempts=1)
+    lease = Lease()
+    try:
+        assert lease.acquire(job.pk)
+        assert run_next_job() == "no queued job"
+    finally:
+        lease.close()
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.worker) == (Job.RUNNING, 1, "elsewhere:4242")
+
+
+def test_every_wake_up_runs_the_task_that_exists():
+    """The services name the task by its path (they sit below tasks.py); the minute schedule does too."""
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(name="mirage: recover and run generation jobs")
+
+    assert pydoc.locate(services.RUN_NEXT_JOB) is run_next_job
+    assert pydoc.locate(schedule.func) is run_next_job
+
+
+def test_django_q_never_retries_a_wake_up_on_its_own(settings):
+    """Job retries are the lease's and Job.MAX_ATTEMPTS' alone: a failed django-q2 task is acknowledged."""
+    from django_q.conf import Conf
+
+    assert Conf.MAX_ATTEMPTS == 1 and Conf.ACK_FAILURES
+    assert Conf.RETRY > Conf.TIMEOUT  # never re-delivered while its worker may still be running it
