@@ -75,17 +75,11 @@ class DescribeSerializer(serializers.Serializer):
         help_text="A second one to compare with (both are described side by side)",
     )
     k = serializers.IntegerField(
-        min_value=services.K_RANGE[0],
-        max_value=services.K_RANGE[1],
-        default=services.DEFAULT_K,
+        min_value=selectors.K_RANGE[0],
+        max_value=selectors.K_RANGE[1],
+        default=selectors.DEFAULT_K,
         help_text="How many of the best-matching captions the model is given",
     )
-
-
-def describe_queries(data: dict) -> list[str]:
-    """The one or two queries of a validated DescribeSerializer (an empty second one is no query; an
-    empty first one is the service's to refuse, with its message)."""
-    return [data["q"], *([data["q2"]] if data["q2"].strip() else [])]
 
 
 # --- jobs ----------------------------------------------------------------------------------------
@@ -195,7 +189,7 @@ class JobSerializer(serializers.ModelSerializer):
         items = job.params.get("items", [])
         return {
             "queries": [item["query"] for item in items],
-            "k": items[0]["k"] if items else services.DEFAULT_K,
+            "k": items[0]["k"] if items else selectors.DEFAULT_K,
         }
 
     def get_max_attempts(self, job: Job) -> int:

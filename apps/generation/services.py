@@ -24,8 +24,7 @@ from apps.corpus.modality import derive_modality
 from apps.corpus.models import Image
 from apps.corpus.services import dataset_get_or_create, store_file
 from apps.generation.models import Description, GeneratedImage, Job
-from apps.generation.selectors import captions_key, description_cached, description_sources
-from apps.search.selectors import QueryError, clean_query
+from apps.generation.selectors import DEFAULT_K, captions_key, description_cached, description_preview
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +52,6 @@ MODES = {
 MAX_COUNT = 4
 MAX_SEED = 2**32 - 1
 MAX_PROMPT_CHARS = 1000
-K_RANGE = (1, 10)
-DEFAULT_K = 3
 GENERATED_DATASET = "generated"
 
 
@@ -163,26 +160,15 @@ def description_submit(*, owner, queries: list[str], k: int = DEFAULT_K) -> Job:
     Retrieval happens here, so the page can cite exactly the captions the model was given. When every
     answer is cached for the configured model, the job is finished at once and no worker is involved.
     """
-    cleaned = []
-    for index, query in enumerate(queries):
-        field = "q" if index == 0 else "q2"
-        try:
-            cleaned.append(clean_query(query))
-        except QueryError as exc:
-            raise JobError(str(exc), field) from None
-    if not 1 <= len(cleaned) <= 2:
-        raise JobError("Describe one condition, or compare two.")
-    if not K_RANGE[0] <= k <= K_RANGE[1]:
-        raise JobError(f"Use from {K_RANGE[0]} to {K_RANGE[1]} captions.", "k")
     items = []
-    for index, query in enumerate(cleaned):
-        sources = description_sources(query=query, k=k)
-        if not sources:
+    for index, preview in enumerate(description_preview(queries=queries, k=k)):
+        if not preview["sources"]:
             raise JobError(
-                f"No image captions matched “{query}”, so there is nothing to ground a description in.",
+                f"No image captions matched “{preview['query']}”, so there is nothing to ground a "
+                "description in.",
                 "q" if index == 0 else "q2",
             )
-        items.append({"query": query, "k": k, "sources": sources})
+        items.append({"query": preview["query"], "k": k, "sources": preview["sources"]})
 
     cached = [
         description_cached(query=item["query"], model=settings.MIRAGE_LLM_MODEL, k=k, sources=item["sources"])

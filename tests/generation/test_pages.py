@@ -259,3 +259,18 @@ def test_the_web_side_of_generation_imports_no_model_library():
     )
 
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_jobs_page_lists_every_job_page_by_page_newest_first(client, author):
+    from apps.generation.selectors import JOBS_PAGE
+
+    Job.objects.bulk_create(
+        Job(kind=Job.GENERATE, owner=author, params={"prompt": f"finding {n}"}) for n in range(JOBS_PAGE + 1)
+    )
+    oldest = Job.objects.order_by("pk").first()
+
+    first = client.get(reverse("generation:jobs")).content.decode()
+    second = client.get(reverse("generation:jobs"), {"page": 2}).content.decode()
+
+    assert "Page 1 of 2" in first and reverse("generation:job", args=[oldest.pk]) not in first
+    assert reverse("generation:job", args=[oldest.pk]) in second

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.core.errors import UserError
 from apps.corpus.models import Image
 from apps.generation import services
 from apps.generation.models import Job
@@ -165,7 +166,7 @@ def test_a_comparison_describes_both_queries_with_their_own_captions():
 def test_bad_description_requests_are_refused_with_a_message(queries, k, field, message):
     factories.images("Chest X-ray: pneumothorax.")
 
-    with pytest.raises(JobError, match=message) as excinfo:
+    with pytest.raises(UserError, match=message) as excinfo:
         services.description_submit(owner=factories.user(), queries=queries, k=k)
     assert excinfo.value.field == field
 
