@@ -21,7 +21,7 @@ from apps.generation.lease import JobCancelled, JobFailed, JobRun, Lease, LeaseL
 from apps.generation.models import Job
 from apps.generation.runners import RUNNERS
 from apps.ml.describer import PromptTooLong
-from apps.ml.errors import ModelUnavailable
+from apps.ml.specs import ModelUnavailable
 
 logger = logging.getLogger(__name__)
 

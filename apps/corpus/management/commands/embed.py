@@ -6,7 +6,7 @@ from tqdm import tqdm
 
 from apps.corpus.embeddings import SpaceModelMismatch, embed_space
 from apps.corpus.spaces import configured_spaces
-from apps.ml.encoders import ModelUnavailable
+from apps.ml.specs import ModelUnavailable
 
 
 class Command(BaseCommand):

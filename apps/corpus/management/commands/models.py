@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.corpus.spaces import CAPTION, CLIP, configured_spaces
 from apps.ml.describer import FALLBACK_LABEL, check_language_model, fallback_spec
 from apps.ml.encoders import check_encoder
-from apps.ml.generator import HUB_ID, check_diffusion_model, check_lora
-from apps.ml.specs import HF_HUB_PREFIX
+from apps.ml.generator import check_diffusion_model, check_lora
+from apps.ml.specs import HF_HUB_PREFIX, HUB_ID
 
 # What `pull` leaves out of a repository: weights in formats MIRAGE never loads.
 FOREIGN_WEIGHTS = [
