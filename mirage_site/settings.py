@@ -277,6 +277,11 @@ MIRAGE_MAX_UPLOAD_BYTES = env_int("MIRAGE_MAX_UPLOAD_MB", 20, minimum=1, maximum
 # connection, renewed every lease/4 seconds). When the worker dies its connection closes and the lease
 # ends at once; a worker machine that vanishes without closing it loses the lease after this long.
 MIRAGE_JOB_LEASE_SECONDS = env_int("MIRAGE_JOB_LEASE_SECONDS", 60, minimum=2, maximum=3600)
+# The GPU queue's bounds, enforced where jobs are submitted (pages and API alike).
+MIRAGE_JOBS_ACTIVE_PER_USER = env_int("MIRAGE_JOBS_ACTIVE_PER_USER", 3, minimum=1)
+MIRAGE_GENERATIONS_PER_HOUR = env_int("MIRAGE_GENERATIONS_PER_HOUR", 20, minimum=1)
+MIRAGE_DESCRIPTIONS_PER_HOUR = env_int("MIRAGE_DESCRIPTIONS_PER_HOUR", 60, minimum=1)
+MIRAGE_QUEUE_MAX = env_int("MIRAGE_QUEUE_MAX", 200, minimum=1)
 
 # --- Log-in ----------------------------------------------------------------------------------------
 

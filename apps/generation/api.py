@@ -40,9 +40,10 @@ class GenerateView(APIView):
     @extend_schema(
         summary="Start generating synthetic images from a prompt",
         description="Queued for the worker; follow it at the job's `url` and fetch the images from its "
-        f"`result_url`. At most {services.MAX_ACTIVE_JOBS} jobs of yours may wait or run at once (429).",
+        "`result_url`. A few jobs of yours may wait or run at once, and a number per hour (429); when "
+        "the queue is full, 503.",
         request=GenerateSerializer,
-        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR, 503: ERROR},
     )
     def post(self, request: Request) -> Response:
         params = validated(GenerateSerializer, request.data)
@@ -59,7 +60,7 @@ class DescribeView(APIView):
         description="The top-k captions are retrieved now (see the preview); when every answer is "
         "already cached the job is returned finished.",
         request=DescribeSerializer,
-        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR, 503: ERROR},
     )
     def post(self, request: Request) -> Response:
         data = validated(DescribeSerializer, request.data)

@@ -68,7 +68,8 @@ def job_quiet_seconds(job: Job) -> int | None:
 
 
 def jobs_ahead(job: Job) -> int | None:
-    """How many queued jobs (anyone's) a queued job waits behind; None unless it is queued."""
+    """How many queued jobs (anyone's) were submitted before a queued job; None unless it is queued. The
+    worker serves owners in turn, so a job may start before some of them."""
     if job.status != Job.QUEUED:
         return None
     return Job.objects.filter(status=Job.QUEUED, created_at__lt=job.created_at).count()

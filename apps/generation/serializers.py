@@ -126,7 +126,7 @@ class JobSerializer(serializers.ModelSerializer):
         help_text="One-line explanations, e.g. what was cut from a prompt too long for the model",
     )
     queue_position = serializers.SerializerMethodField(
-        help_text="Queued jobs (anyone's) this one waits behind; null unless queued"
+        help_text="Queued jobs (anyone's) submitted before this one; null unless queued"
     )
     worker_quiet_seconds = serializers.SerializerMethodField(
         help_text="Seconds since its worker last gave a sign of life; null unless running"

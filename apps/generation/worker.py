@@ -7,13 +7,19 @@ Recovery has one path: `recover_orphans()`, run at the start of every `process_o
 whose lease (lease.py) nobody holds lost its worker; it is queued again, or, after `Job.MAX_ATTEMPTS`,
 failed with the reason. Nothing else re-runs a job: django-q2's tasks carry no job, only a request to
 run "the next one", so a re-delivered or duplicated task can do no more than claim through the lease.
+
+Fair queue: a worker claims the queued job of the owner with the fewest jobs running, then the fewest
+started within the last hour, then the oldest job; one account's batch cannot hold the others back.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.exceptions import TimeoutException
 
@@ -26,6 +32,8 @@ from apps.ml.specs import ModelUnavailable
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 5
+# "Recently served", for the fair order: jobs an owner's runs started within this window.
+FAIRNESS_WINDOW = timedelta(hours=1)
 # Failures whose message is written for the user; anything else is logged with its traceback.
 USER_FACING = (JobFailed, ModelUnavailable, PromptTooLong)
 
@@ -66,15 +74,35 @@ def recover_orphans() -> list[Job]:
     return changed
 
 
+def _owner_count(**filters) -> Coalesce:
+    """How many of the row's owner's jobs match `filters`, as a subquery."""
+    jobs = (
+        Job.objects.filter(owner=OuterRef("owner"), **filters)
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(jobs, output_field=IntegerField()), Value(0))
+
+
 def claim_next() -> tuple[Job, Lease] | None:
-    """Claim the oldest queued job, under its lease; None when nothing is queued."""
+    """Claim the next queued job in fair order, under its lease; None when nothing is queued."""
     if not Job.objects.filter(status=Job.QUEUED).exists():
         return None
     lease = Lease()
     try:
         with transaction.atomic():
-            queued = Job.objects.select_for_update(skip_locked=True).filter(status=Job.QUEUED)
-            for job in queued.order_by("created_at", "pk")[:CLAIM_BATCH]:
+            queued = (
+                Job.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=Job.QUEUED)
+                .annotate(
+                    owner_running=_owner_count(status=Job.RUNNING),
+                    owner_recent=_owner_count(started_at__gte=timezone.now() - FAIRNESS_WINDOW),
+                )
+                .order_by("owner_running", "owner_recent", "created_at", "pk")
+            )
+            for job in queued[:CLAIM_BATCH]:
                 # The advisory lock is taken while the row is still locked: no recovery can see the job
                 # running without its lease.
                 if not lease.acquire(job.pk):
@@ -93,7 +121,7 @@ def claim_next() -> tuple[Job, Lease] | None:
 
 
 def process_one() -> Job | None:
-    """Recover orphaned jobs, then claim the oldest queued job and run it to its end. Returns the job as
+    """Recover orphaned jobs, then claim the next queued job and run it to its end. Returns the job as
     it finished, or None when nothing was queued."""
     recover_orphans()
     claimed = claim_next()

@@ -4,6 +4,7 @@ a moderator and an anonymous client), what each returns, and the JSON errors."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -119,7 +120,7 @@ def test_malformed_generation_requests_are_refused_field_by_field(people):
 
 
 def test_too_many_waiting_jobs_get_a_429_with_the_reason(people):
-    for _ in range(services.MAX_ACTIVE_JOBS):
+    for _ in range(django_settings.MIRAGE_JOBS_ACTIVE_PER_USER):
         queued(people["owner"])
 
     response = api_as(people["owner"]).post("/api/generation/generate/", {"prompt": "x"}, format="json")
@@ -425,3 +426,12 @@ def test_the_preview_and_the_page_show_the_same_captions(people, client):
         assert f"Captions for <q>{preview['query']}</q>" in page
         for source in preview["sources"]:
             assert source["caption"] in page
+
+
+def test_a_full_queue_is_a_503_with_a_busy_message(people, settings):
+    settings.MIRAGE_QUEUE_MAX = 1
+    queued(people["student"])
+
+    response = api_as(people["owner"]).post("/api/generation/generate/", {"prompt": "x"}, format="json")
+
+    assert "busy" in assert_error(response, 503, "unavailable")["message"]

@@ -6,6 +6,7 @@ import io
 import pydoc
 
 import pytest
+from django.utils import timezone
 from PIL import Image as PILImage
 
 from apps.corpus.models import Image
@@ -13,7 +14,7 @@ from apps.generation import services
 from apps.generation.lease import JobRun, Lease, LeaseLost
 from apps.generation.models import Description, GeneratedImage, Job
 from apps.generation.tasks import run_next_job
-from apps.generation.worker import process_one, recover_orphans
+from apps.generation.worker import claim_next, process_one, recover_orphans
 from tests import factories
 from tests.ml.tiny_generation_models import TINY_IMAGE_SIZE
 
@@ -268,3 +269,38 @@ def test_django_q_never_retries_a_wake_up_on_its_own(settings):
 
     assert Conf.MAX_ATTEMPTS == 1 and Conf.ACK_FAILURES
     assert Conf.RETRY > Conf.TIMEOUT  # never re-delivered while its worker may still be running it
+
+
+def test_the_worker_serves_owners_in_turn_not_in_submission_order(settings):
+    settings.MIRAGE_JOBS_ACTIVE_PER_USER = 5
+    busy, other = factories.user(), factories.user()
+    batch = [generate(busy, seed=n) for n in range(3)]
+    late = generate(other)
+    leases = []
+    try:
+        order = []
+        for _ in range(3):
+            job, lease = claim_next()
+            leases.append(lease)
+            order.append(job.pk)
+    finally:
+        for lease in leases:
+            lease.close()
+
+    # The busy owner's first job, then the other owner's (the busy one now has a job running), then
+    # the busy owner's second.
+    assert order == [batch[0].pk, late.pk, batch[1].pk]
+
+
+def test_an_owner_served_a_lot_in_the_last_hour_waits_behind_one_who_was_not():
+    served, newcomer = factories.user(), factories.user()
+    for n in range(2):
+        job = generate(served, seed=n)
+        Job.objects.filter(pk=job.pk).update(status=Job.SUCCEEDED, started_at=timezone.now())
+    older = generate(served)
+    newer = generate(newcomer)
+
+    job, lease = claim_next()
+    lease.close()
+
+    assert job.pk == newer.pk and older.pk < newer.pk
