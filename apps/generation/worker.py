@@ -34,8 +34,12 @@ logger = logging.getLogger(__name__)
 CLAIM_BATCH = 5
 # "Recently served", for the fair order: jobs an owner's runs started within this window.
 FAIRNESS_WINDOW = timedelta(hours=1)
-# Failures whose message is written for the user; anything else is logged with its traceback.
+# Failures whose message is written for the user; anything else is logged, and its owner told plainly.
 USER_FACING = (JobFailed, ModelUnavailable, PromptTooLong)
+UNEXPECTED = (
+    "The job stopped on an unexpected error in the worker. The details were logged for the "
+    "administrators; trying again later may work."
+)
 
 
 def recover_orphans() -> list[Job]:
@@ -154,6 +158,7 @@ def _run(run: JobRun) -> None:
             "The job took longer than the worker's time limit (MIRAGE_JOB_TIMEOUT) and was stopped.",
         )
         raise
-    except Exception as exc:
+    except Exception:
+        # An exception's text may name files, hosts or settings: it goes to the log, not to the owner.
         logger.exception("job %s failed", job.pk)
-        run.end(Job.FAILED, f"The job stopped on an unexpected error ({type(exc).__name__}: {exc}).")
+        run.end(Job.FAILED, UNEXPECTED)

@@ -6,6 +6,7 @@ import io
 import pydoc
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image as PILImage
 
@@ -13,9 +14,11 @@ from apps.corpus.models import Image
 from apps.generation import services
 from apps.generation.lease import JobRun, Lease, LeaseLost
 from apps.generation.models import Description, GeneratedImage, Job
+from apps.generation.runners import RUNNERS
 from apps.generation.tasks import run_next_job
-from apps.generation.worker import claim_next, process_one, recover_orphans
+from apps.generation.worker import UNEXPECTED, claim_next, process_one, recover_orphans
 from tests import factories
+from tests.factories import api_as
 from tests.ml.tiny_generation_models import TINY_IMAGE_SIZE
 
 pytestmark = pytest.mark.django_db
@@ -304,3 +307,53 @@ def test_an_owner_served_a_lot_in_the_last_hour_waits_behind_one_who_was_not():
     lease.close()
 
     assert job.pk == newer.pk and older.pk < newer.pk
+
+
+def test_an_unexpected_error_shows_its_owner_a_plain_reason_and_logs_the_detail(client, monkeypatch, caplog):
+    def broken(run):
+        raise RuntimeError("secret path /x")
+
+    monkeypatch.setitem(RUNNERS, Job.GENERATE, broken)
+    owner = factories.user()
+    job = generate(owner)
+
+    done = process_one()
+
+    assert done.pk == job.pk and done.status == Job.FAILED
+    assert done.error == UNEXPECTED and "secret" not in done.error
+    assert "secret path /x" in caplog.text  # the traceback, for the administrators
+    client.force_login(owner)
+    page = client.get(reverse("generation:job", args=[job.pk])).content.decode()
+    api = api_as(owner).get(f"/api/generation/jobs/{job.pk}/").json()
+    assert "unexpected error in the worker" in page and "secret" not in page
+    assert api["error"] == UNEXPECTED
+
+
+def test_the_stored_image_carries_the_synthetic_mark_in_its_pixels(tiny_models, settings):
+    """Not only the metadata: the stored pixels are the model's output with the mark drawn in."""
+    import numpy as np
+
+    from apps.generation.watermark import mark_synthetic
+    from apps.ml.generator import ImageRequest, load_generator
+
+    generate(factories.user(), prompt="axial CT of the abdomen", seed=77)
+    done = process_one()
+    image = Image.objects.get(pk=done.result["images"][0])
+    with image.file.open("rb") as stored_file:
+        stored = np.asarray(PILImage.open(io.BytesIO(stored_file.read())).convert("RGB"), dtype=np.int16)
+    request = ImageRequest(
+        prompt="axial CT of the abdomen",
+        negative_prompt="",
+        steps=4,
+        guidance=1.5,
+        seed=77,
+        count=1,
+        lcm_lora=settings.MIRAGE_DIFFUSION_LORA,
+    )
+    (raw,) = load_generator(settings.MIRAGE_DIFFUSION_MODEL).generate(request)
+    unmarked = np.asarray(raw.convert("RGB"), dtype=np.int16)
+    marked = np.asarray(mark_synthetic(raw), dtype=np.int16)
+
+    assert done.status == Job.SUCCEEDED
+    assert np.abs(stored - marked).max() <= 2  # the same picture, the mark drawn in
+    assert np.abs(stored - unmarked)[-3:].mean() > 20  # whose bottom band the model did not paint
