@@ -207,8 +207,12 @@ Q_CLUSTER = {
     "name": "mirage",
     "workers": env_int("MIRAGE_WORKERS", 1, minimum=1, maximum=64),
     "timeout": _job_timeout,
+    # django-q2 never re-runs a failed task: its tasks only wake a worker, and a job's retries are the
+    # worker's alone (the lease decides, Job.MAX_ATTEMPTS limits). With the database broker a task whose
+    # worker was killed is delivered once more after `retry` seconds, which only wakes a worker again.
     "retry": _job_timeout + 60,  # django-q2 requires retry > timeout
-    "max_attempts": 3,
+    "max_attempts": 1,
+    "ack_failures": True,
     "catch_up": False,
     # The database is the broker on one machine; across machines, one worker per GPU fed through Redis.
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
@@ -298,13 +302,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Rate limits (apps.core.ratelimit): pages and API draw on one allowance per scope -------------
+# (Generation and description jobs are limited where they are queued: MIRAGE_*_PER_HOUR below.)
 
 _RATE_DEFAULTS = {
     # scope: (logged-in user, anonymous client address)
     "search": ("120/min", "30/min"),  # text search, comparison, "more like this" (pages and API)
     "image_search": ("30/min", "10/min"),  # searches with an uploaded picture
-    "describe": ("60/hour", "60/hour"),  # description jobs (log-in required)
-    "generate": ("20/hour", "20/hour"),  # generation jobs (log-in required)
     "export": ("30/hour", "30/hour"),  # study-set ZIP exports
     "quiz_join": ("20/hour", "20/hour"),  # join codes tried
     "signup": ("5/hour", "5/hour"),
@@ -335,6 +338,11 @@ MIRAGE_MAX_QUERY_PIXELS = env_int(
 # connection, renewed every lease/4 seconds). When the worker dies its connection closes and the lease
 # ends at once; a worker machine that vanishes without closing it loses the lease after this long.
 MIRAGE_JOB_LEASE_SECONDS = env_int("MIRAGE_JOB_LEASE_SECONDS", 60, minimum=2, maximum=3600)
+# The GPU queue's bounds, enforced where jobs are submitted (pages and API alike).
+MIRAGE_JOBS_ACTIVE_PER_USER = env_int("MIRAGE_JOBS_ACTIVE_PER_USER", 3, minimum=1)
+MIRAGE_GENERATIONS_PER_HOUR = env_int("MIRAGE_GENERATIONS_PER_HOUR", 20, minimum=1)
+MIRAGE_DESCRIPTIONS_PER_HOUR = env_int("MIRAGE_DESCRIPTIONS_PER_HOUR", 60, minimum=1)
+MIRAGE_QUEUE_MAX = env_int("MIRAGE_QUEUE_MAX", 200, minimum=1)
 
 # --- Log-in ----------------------------------------------------------------------------------------
 

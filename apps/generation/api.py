@@ -6,14 +6,15 @@ Jobs are their owner's alone (404 for anyone else); starting one is throttled pe
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ERROR, ApiError, validated
+from apps.core.api import ERROR, ApiError, Pagination, validated
 from apps.generation import selectors, services
 from apps.generation.models import Job
 from apps.generation.serializers import (
@@ -23,13 +24,8 @@ from apps.generation.serializers import (
     JobResultSerializer,
     JobSerializer,
     PreviewSerializer,
-    describe_queries,
 )
-from apps.search.selectors import clean_query
 
-# The pages list this many of the newest jobs and images; so does the API.
-JOBS_LISTED = 100
-IMAGES_LISTED = 200
 JOB_ERRORS = {401: ERROR, 404: ERROR}
 
 
@@ -38,15 +34,15 @@ def job_response(request: Request, job: Job, *, status_code: int = 200) -> Respo
 
 
 class GenerateView(APIView):
-    permission_classes = [IsAuthenticated]
-    throttle_scope = "generate"
+    permission_classes = [IsAuthenticated]  # limits: the service's hourly quotas and queue cap
 
     @extend_schema(
         summary="Start generating synthetic images from a prompt",
         description="Queued for the worker; follow it at the job's `url` and fetch the images from its "
-        f"`result_url`. At most {services.MAX_ACTIVE_JOBS} jobs of yours may wait or run at once (429).",
+        "`result_url`. A few jobs of yours may wait or run at once, and a number per hour (429); when "
+        "the queue is full, 503.",
         request=GenerateSerializer,
-        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR, 503: ERROR},
     )
     def post(self, request: Request) -> Response:
         params = validated(GenerateSerializer, request.data)
@@ -55,19 +51,18 @@ class GenerateView(APIView):
 
 
 class DescribeView(APIView):
-    permission_classes = [IsAuthenticated]
-    throttle_scope = "describe"
+    permission_classes = [IsAuthenticated]  # limits: the service's hourly quotas and queue cap
 
     @extend_schema(
         summary="Start a grounded description of a condition, or a comparison of two",
         description="The top-k captions are retrieved now (see the preview); when every answer is "
         "already cached the job is returned finished.",
         request=DescribeSerializer,
-        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR, 503: ERROR},
     )
     def post(self, request: Request) -> Response:
         data = validated(DescribeSerializer, request.data)
-        job = services.description_submit(owner=request.user, queries=describe_queries(data), k=data["k"])
+        job = services.description_submit(owner=request.user, queries=[data["q"], data["q2"]], k=data["k"])
         return job_response(request, job, status_code=status.HTTP_201_CREATED)
 
 
@@ -77,35 +72,37 @@ class DescribePreviewView(APIView):
 
     @extend_schema(
         summary="The captions a description would be grounded in (nothing is started)",
-        parameters=[
-            OpenApiParameter("q", str, required=True, description="Condition or finding"),
-            OpenApiParameter("q2", str, description="A second one to compare with"),
-            OpenApiParameter(
-                "k", int, description=f"Captions per query, 1–10 (default {services.DEFAULT_K})"
-            ),
-        ],
+        parameters=[DescribeSerializer],
         responses={200: PreviewSerializer(many=True), 400: ERROR, 401: ERROR, 429: ERROR},
     )
     def get(self, request: Request) -> Response:
         data = validated(DescribeSerializer, request.query_params)
-        previews = []
-        for index, query in enumerate(describe_queries(data)):
-            query = clean_query(query, what="query" if index == 0 else "second query")
-            sources = selectors.description_sources(query=query, k=data["k"])
-            previews.append({"query": query, "sources": sources})
+        previews = selectors.description_preview(queries=[data["q"], data["q2"]], k=data["k"])
         return Response(PreviewSerializer(previews, many=True, context={"request": request}).data)
 
 
-class JobListView(APIView):
+class JobPagination(Pagination):
+    page_size = selectors.JOBS_PAGE
+
+
+class ImagePagination(Pagination):
+    page_size = selectors.IMAGES_PAGE
+
+
+class JobListView(ListAPIView):
     permission_classes = [IsAuthenticated]
+    serializer_class = JobSerializer
+    pagination_class = JobPagination
+
+    def get_queryset(self):
+        return selectors.jobs_for_user(self.request.user)
 
     @extend_schema(
-        summary=f"Your jobs (generations and descriptions), the {JOBS_LISTED} newest first",
+        summary="Your jobs (generations and descriptions), newest first",
         responses={200: JobSerializer(many=True), 401: ERROR},
     )
-    def get(self, request: Request) -> Response:
-        jobs = selectors.jobs_for_user(request.user)[:JOBS_LISTED]
-        return Response(JobSerializer(jobs, many=True, context={"request": request}).data)
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 class JobDetailView(APIView):
@@ -162,13 +159,17 @@ class JobResultView(APIView):
         return Response(JobResultSerializer(body, context={"request": request}).data)
 
 
-class GeneratedImageListView(APIView):
+class GeneratedImageListView(ListAPIView):
     permission_classes = [IsAuthenticated]
+    serializer_class = GeneratedImageSerializer
+    pagination_class = ImagePagination
+
+    def get_queryset(self):
+        return selectors.generated_images_for_user(self.request.user)
 
     @extend_schema(
-        summary=f"Your generated images in any moderation state, the {IMAGES_LISTED} newest first",
+        summary="Your generated images in any moderation state, newest first",
         responses={200: GeneratedImageSerializer(many=True), 401: ERROR},
     )
-    def get(self, request: Request) -> Response:
-        images = selectors.generated_images_for_user(request.user)[:IMAGES_LISTED]
-        return Response(GeneratedImageSerializer(images, many=True, context={"request": request}).data)
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)

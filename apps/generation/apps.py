@@ -11,4 +11,4 @@ class GenerationConfig(AppConfig):
 
         from apps.generation.tasks import on_worker_spawn
 
-        post_spawn.connect(on_worker_spawn, dispatch_uid="mirage-generation-recover-orphans")
+        post_spawn.connect(on_worker_spawn, dispatch_uid="mirage-generation-wake-on-spawn")

@@ -1,10 +1,10 @@
-"""Page forms. They only read the fields; the rules live in services (the API will share them)."""
+"""Page forms. They only read the fields; the rules live in services and selectors, as for the API."""
 
 from __future__ import annotations
 
 from django import forms
 
-from apps.generation import services
+from apps.generation import selectors, services
 
 MODE_CHOICES = [(mode, rules.label) for mode, rules in services.MODES.items()]
 
@@ -55,11 +55,11 @@ class DescribeForm(forms.Form):
     )
     k = forms.IntegerField(
         label="Captions to use",
-        initial=services.DEFAULT_K,
-        min_value=services.K_RANGE[0],
-        max_value=services.K_RANGE[1],
+        initial=selectors.DEFAULT_K,
+        min_value=selectors.K_RANGE[0],
+        max_value=selectors.K_RANGE[1],
         help_text="How many of the best-matching captions the model is given (1–10).",
     )
 
     def queries(self) -> list[str]:
-        return [q for q in (self.cleaned_data["q"], self.cleaned_data.get("q2", "")) if q.strip()]
+        return [self.cleaned_data["q"], self.cleaned_data.get("q2", "")]

@@ -9,10 +9,13 @@ from django.db import models
 class Job(models.Model):
     """One unit of GPU work, from the request to its result. The worker moves it through
 
-    queued → running → succeeded | failed | cancelled, and back to queued (at most twice) when the
-    worker running it died. Only the worker that claimed it (`worker`, `attempts`) may write its
-    progress or result.
+    queued → running → succeeded | failed | cancelled, and back to queued when the worker running it
+    died, until MAX_ATTEMPTS runs have started. Only the worker that claimed it (`worker`, `attempts`)
+    may write its progress or result.
     """
+
+    # Runs a job may start in all: the first and two retries after a worker died under it.
+    MAX_ATTEMPTS = 3
 
     GENERATE = "generate"
     DESCRIBE = "describe"
@@ -64,6 +67,10 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def may_retry(self) -> bool:
+        return self.attempts < self.MAX_ATTEMPTS
 
     @property
     def can_cancel(self) -> bool:

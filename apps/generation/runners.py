@@ -13,15 +13,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.generation import services
+from apps.generation.lease import JobFailed, JobRun
 from apps.generation.models import Job
 from apps.generation.selectors import description_cached
 from apps.generation.watermark import mark_synthetic, png_with_metadata
-from apps.generation.worker import JobFailed, JobRun
 from apps.ml.describer import resolve_language_model
-from apps.ml.encoders import ModelUnavailable
-from apps.ml.generator import HUB_ID, ImageRequest, load_generator
+from apps.ml.generator import ImageRequest, load_generator
 from apps.ml.prompts import description_instruction
-from apps.ml.specs import short_name
+from apps.ml.specs import HUB_ID, ModelUnavailable, short_name
 
 
 def model_id(spec: str) -> str:

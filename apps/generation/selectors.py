@@ -11,13 +11,20 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from apps.core.errors import UserError
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.generation.models import Description, Job
 from apps.search.filters import Filters
-from apps.search.selectors import text_search
+from apps.search.selectors import QueryError, clean_query, text_search
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
+# Captions a description is grounded in, per query: the range and the default.
+K_RANGE = (1, 10)
+DEFAULT_K = 3
+# Page sizes of the job and generated-image lists, the pages' and the API's.
+JOBS_PAGE = 50
+IMAGES_PAGE = 48
 
 
 def job_get_for_user(user, pk: int) -> Job:
@@ -61,7 +68,8 @@ def job_quiet_seconds(job: Job) -> int | None:
 
 
 def jobs_ahead(job: Job) -> int | None:
-    """How many queued jobs (anyone's) a queued job waits behind; None unless it is queued."""
+    """How many queued jobs (anyone's) were submitted before a queued job; None unless it is queued. The
+    worker serves owners in turn, so a job may start before some of them."""
     if job.status != Job.QUEUED:
         return None
     return Job.objects.filter(status=Job.QUEUED, created_at__lt=job.created_at).count()
@@ -74,6 +82,24 @@ def description_sources(*, query: str, k: int) -> list[dict]:
     result = text_search(query=query, k=k, filters=Filters(origin="real"))
     real = [hit.image for hit in result.hits]
     return [{"n": n, "image_id": image.pk, "caption": image.caption} for n, image in enumerate(real, start=1)]
+
+
+def description_preview(*, queries: list[str], k: int) -> list[dict]:
+    """What a description of each query (two for a comparison) would be grounded in, as things stand:
+    `[{"query", "sources"}]`. A blank second query is no query. The checks of the page, the API and
+    `description_submit`: a UserError names the field (q, q2 or k)."""
+    queries = queries[:1] + [query for query in queries[1:] if (query or "").strip()]
+    if not 1 <= len(queries) <= 2:
+        raise UserError("Describe one condition, or compare two.")
+    cleaned = []
+    for index, query in enumerate(queries):
+        try:
+            cleaned.append(clean_query(query, what="query" if index == 0 else "second query"))
+        except QueryError as exc:
+            raise UserError(str(exc), status=exc.status, field="q" if index == 0 else "q2") from None
+    if not K_RANGE[0] <= k <= K_RANGE[1]:
+        raise UserError(f"Use from {K_RANGE[0]} to {K_RANGE[1]} captions.", field="k")
+    return [{"query": query, "sources": description_sources(query=query, k=k)} for query in cleaned]
 
 
 def captions_key(sources: list[dict]) -> str:

@@ -13,7 +13,6 @@ from apps.corpus.serializers import ImageSerializer
 from apps.generation import selectors, services
 from apps.generation.models import Job
 from apps.generation.selectors import CitedSource, DescriptionView
-from apps.generation.worker import MAX_ATTEMPTS
 from apps.ml.describer import model_label
 
 # A URL that may be missing: null in JSON, never "" (which is no valid URI).
@@ -76,17 +75,11 @@ class DescribeSerializer(serializers.Serializer):
         help_text="A second one to compare with (both are described side by side)",
     )
     k = serializers.IntegerField(
-        min_value=services.K_RANGE[0],
-        max_value=services.K_RANGE[1],
-        default=services.DEFAULT_K,
+        min_value=selectors.K_RANGE[0],
+        max_value=selectors.K_RANGE[1],
+        default=selectors.DEFAULT_K,
         help_text="How many of the best-matching captions the model is given",
     )
-
-
-def describe_queries(data: dict) -> list[str]:
-    """The one or two queries of a validated DescribeSerializer (an empty second one is no query; an
-    empty first one is the service's to refuse, with its message)."""
-    return [data["q"], *([data["q2"]] if data["q2"].strip() else [])]
 
 
 # --- jobs ----------------------------------------------------------------------------------------
@@ -133,7 +126,7 @@ class JobSerializer(serializers.ModelSerializer):
         help_text="One-line explanations, e.g. what was cut from a prompt too long for the model",
     )
     queue_position = serializers.SerializerMethodField(
-        help_text="Queued jobs (anyone's) this one waits behind; null unless queued"
+        help_text="Queued jobs (anyone's) submitted before this one; null unless queued"
     )
     worker_quiet_seconds = serializers.SerializerMethodField(
         help_text="Seconds since its worker last gave a sign of life; null unless running"
@@ -196,11 +189,11 @@ class JobSerializer(serializers.ModelSerializer):
         items = job.params.get("items", [])
         return {
             "queries": [item["query"] for item in items],
-            "k": items[0]["k"] if items else services.DEFAULT_K,
+            "k": items[0]["k"] if items else selectors.DEFAULT_K,
         }
 
     def get_max_attempts(self, job: Job) -> int:
-        return MAX_ATTEMPTS
+        return Job.MAX_ATTEMPTS
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_error(self, job: Job) -> str | None:

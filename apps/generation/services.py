@@ -2,17 +2,24 @@
 
 Submission runs in the web process and checks every parameter (a JobError carries the message for the
 page); the models only ever run on the worker.
+
+The GPU queue is bounded, and the same for pages and API because both submit here: per user, a few
+jobs waiting or running at once and an hourly quota per kind; for everyone, a cap on queued jobs
+(503, "busy, try later"). Submissions take turns on one transaction-scoped advisory lock while they
+count and insert, so two requests at the same instant cannot both take the last place.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from PIL import Image as PILImage
 
@@ -23,8 +30,17 @@ from apps.corpus.modality import derive_modality
 from apps.corpus.models import Image
 from apps.corpus.services import dataset_get_or_create, store_file
 from apps.generation.models import Description, GeneratedImage, Job
-from apps.generation.selectors import captions_key, description_cached, description_sources
-from apps.search.selectors import QueryError, clean_query
+from apps.generation.selectors import DEFAULT_K, captions_key, description_cached, description_preview
+
+logger = logging.getLogger(__name__)
+
+# The django-q2 task that wakes a worker (tasks.run_next_job), named by its path: tasks.py sits above
+# this module and imports it, not the other way round.
+RUN_NEXT_JOB = "apps.generation.tasks.run_next_job"
+TASK_GROUP = "mirage-jobs"
+# The advisory lock submissions take turns on ("MJ"; one key, apart from the leases' two-key locks).
+SUBMIT_LOCK = 0x4D4A
+QUOTA_WINDOW = timedelta(hours=1)
 
 FAST = "fast"
 QUALITY = "quality"
@@ -45,13 +61,7 @@ MODES = {
 MAX_COUNT = 4
 MAX_SEED = 2**32 - 1
 MAX_PROMPT_CHARS = 1000
-K_RANGE = (1, 10)
-DEFAULT_K = 3
 GENERATED_DATASET = "generated"
-
-
-# One student cannot fill the GPU's queue: a few jobs each at a time.
-MAX_ACTIVE_JOBS = 3
 
 
 class JobError(UserError):
@@ -62,22 +72,70 @@ class JobError(UserError):
         super().__init__(message, status=status, field=field)
 
 
-def _check_active_jobs(owner) -> None:
-    # Two submissions at the same instant may both pass; one job over the limit does no harm.
-    active = Job.objects.filter(owner=owner, status__in=(Job.QUEUED, Job.RUNNING)).count()
-    if active >= MAX_ACTIVE_JOBS:
+def _hourly_quota(kind: str) -> int:
+    if kind == Job.GENERATE:
+        return settings.MIRAGE_GENERATIONS_PER_HOUR
+    return settings.MIRAGE_DESCRIPTIONS_PER_HOUR
+
+
+def _check_limits(owner, kind: str) -> None:
+    """The queue's limits for one more job of `kind` from `owner`; call under SUBMIT_LOCK."""
+    mine = Job.objects.filter(owner=owner)
+    active = mine.filter(status__in=(Job.QUEUED, Job.RUNNING)).count()
+    if active >= settings.MIRAGE_JOBS_ACTIVE_PER_USER:
         raise JobError(
             f"You already have {active} jobs waiting or running; when one has finished (or you cancel one), "
             "start the next.",
             status=429,
         )
+    # Answers from the description cache never reach the worker, so they do not count.
+    since = timezone.now() - QUOTA_WINDOW
+    recent = mine.filter(kind=kind, created_at__gte=since).exclude(result__contains={"cached": True})
+    quota = _hourly_quota(kind)
+    if recent.count() >= quota:
+        oldest = recent.order_by("created_at").first()
+        free_at = (oldest.created_at + QUOTA_WINDOW).strftime("%H:%M UTC") if oldest else "in an hour"
+        what = "image generations" if kind == Job.GENERATE else "descriptions"
+        raise JobError(
+            f"You have started {quota} {what} in the past hour, the most allowed; the next can start at "
+            f"{free_at}.",
+            status=429,
+        )
+    waiting = Job.objects.filter(status=Job.QUEUED).count()
+    if waiting >= settings.MIRAGE_QUEUE_MAX:
+        raise JobError(
+            f"The workers are busy: {waiting} jobs are waiting. Nothing was queued; please try again in a "
+            "few minutes.",
+            status=503,
+        )
 
 
-def _enqueue_after_commit() -> None:
-    from apps.generation.tasks import enqueue_run
+def _queue_job(*, owner, kind: str, params: dict) -> Job:
+    """Insert a queued job if the limits allow it, and wake a worker once it is committed."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SUBMIT_LOCK])
+        _check_limits(owner, kind)
+        job = Job.objects.create(kind=kind, owner=owner, params=params)
+        _wake_worker_after_commit()
+    return job
 
+
+def wake_worker() -> None:
+    """Ask a worker to run the next queued job. The job row is the work; this task only rings the bell,
+    so a lost or duplicated one costs nothing."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task(RUN_NEXT_JOB, group=TASK_GROUP)
+    except Exception:
+        # The job row is already stored; the minute schedule wakes a worker when the broker is back.
+        logger.exception("could not queue a worker wake-up; the schedule will pick the job up")
+
+
+def _wake_worker_after_commit() -> None:
     # After commit: with a Redis broker the worker could otherwise look before the row exists.
-    transaction.on_commit(enqueue_run)
+    transaction.on_commit(wake_worker)
 
 
 def generation_params(
@@ -132,11 +190,7 @@ def generation_params(
 
 def generation_submit(*, owner, **params) -> Job:
     """Queue a generation job for `owner`; the parameters are those of `generation_params`."""
-    params = generation_params(**params)
-    _check_active_jobs(owner)
-    job = Job.objects.create(kind=Job.GENERATE, owner=owner, params=params)
-    _enqueue_after_commit()
-    return job
+    return _queue_job(owner=owner, kind=Job.GENERATE, params=generation_params(**params))
 
 
 def description_submit(*, owner, queries: list[str], k: int = DEFAULT_K) -> Job:
@@ -145,26 +199,15 @@ def description_submit(*, owner, queries: list[str], k: int = DEFAULT_K) -> Job:
     Retrieval happens here, so the page can cite exactly the captions the model was given. When every
     answer is cached for the configured model, the job is finished at once and no worker is involved.
     """
-    cleaned = []
-    for index, query in enumerate(queries):
-        field = "q" if index == 0 else "q2"
-        try:
-            cleaned.append(clean_query(query))
-        except QueryError as exc:
-            raise JobError(str(exc), field) from None
-    if not 1 <= len(cleaned) <= 2:
-        raise JobError("Describe one condition, or compare two.")
-    if not K_RANGE[0] <= k <= K_RANGE[1]:
-        raise JobError(f"Use from {K_RANGE[0]} to {K_RANGE[1]} captions.", "k")
     items = []
-    for index, query in enumerate(cleaned):
-        sources = description_sources(query=query, k=k)
-        if not sources:
+    for index, preview in enumerate(description_preview(queries=queries, k=k)):
+        if not preview["sources"]:
             raise JobError(
-                f"No image captions matched “{query}”, so there is nothing to ground a description in.",
+                f"No image captions matched “{preview['query']}”, so there is nothing to ground a "
+                "description in.",
                 "q" if index == 0 else "q2",
             )
-        items.append({"query": query, "k": k, "sources": sources})
+        items.append({"query": preview["query"], "k": k, "sources": preview["sources"]})
 
     cached = [
         description_cached(query=item["query"], model=settings.MIRAGE_LLM_MODEL, k=k, sources=item["sources"])
@@ -183,10 +226,7 @@ def description_submit(*, owner, queries: list[str], k: int = DEFAULT_K) -> Job:
             started_at=now,
             finished_at=now,
         )
-    _check_active_jobs(owner)
-    job = Job.objects.create(kind=Job.DESCRIBE, owner=owner, params=params)
-    _enqueue_after_commit()
-    return job
+    return _queue_job(owner=owner, kind=Job.DESCRIBE, params=params)
 
 
 def job_cancel(*, job: Job) -> Job:

@@ -1,13 +1,15 @@
 """django-q2 entry points. Thin: the work is in worker.py.
 
-How the worker is driven:
-- submitting a job queues a `run_jobs` task (after the row is committed);
-- `run_jobs` recovers orphaned jobs, runs the oldest queued job, and queues itself again while work
-  is left, so one task runs one job and django-q2's timeout applies per job;
-- every django-q2 worker process that starts (at start-up, or replacing one that died mid-job)
-  recovers orphaned jobs at once and queues a run for them;
-- a schedule runs `run_jobs` every minute (migration 0002), for a worker on another machine that
-  vanished while this cluster sat idle.
+A django-q2 task here carries no job: `run_next_job` asks a worker to recover orphaned jobs and run
+the next queued one (worker.process_one), so anything that queues it can only wake a worker, never
+re-run a job behind its lease. The wake-ups:
+- submitting a job (services.wake_worker, after the row is committed);
+- `run_next_job` itself, while queued work is left (one task runs one job, so django-q2's timeout
+  applies per job);
+- a django-q2 worker process starting, e.g. replacing one that died mid-job: its job is recovered now
+  rather than at the next minute;
+- a schedule every minute (migrations 0002, 0003), for a worker on another machine that vanished
+  while this cluster sat idle, and for a wake-up the broker lost.
 """
 
 from __future__ import annotations
@@ -17,36 +19,24 @@ import logging
 from django.db import DatabaseError
 
 from apps.generation.models import Job
-from apps.generation.worker import process_one, requeue_orphans
+from apps.generation.services import wake_worker
+from apps.generation.worker import process_one
 
 logger = logging.getLogger(__name__)
 
-TASK = "apps.generation.tasks.run_jobs"
-TASK_GROUP = "mirage-jobs"
 
-
-def enqueue_run() -> None:
-    from django_q.tasks import async_task
-
-    try:
-        async_task(TASK, group=TASK_GROUP)
-    except Exception:
-        # The job row is already stored; the minute schedule runs it when the broker is back.
-        logger.exception("could not queue a worker run; the schedule will pick the job up")
-
-
-def run_jobs() -> str:
+def run_next_job() -> str:
     job = process_one()
     if Job.objects.filter(status=Job.QUEUED).exists():
-        enqueue_run()
+        wake_worker()
     return f"job {job.pk}: {job.status}" if job else "no queued job"
 
 
 def on_worker_spawn(sender, proc_name: str, **kwargs) -> None:
-    """django-q2's post_spawn signal, sent in each new worker process."""
+    """django-q2's post_spawn signal, sent in each new worker process: a wake-up when work may wait."""
     try:
-        if requeue_orphans() or Job.objects.filter(status=Job.QUEUED).exists():
-            enqueue_run()
+        if Job.objects.filter(status__in=(Job.QUEUED, Job.RUNNING)).exists():
+            wake_worker()
     except DatabaseError:
-        # Before `migrate`, or with the database away: the next run or the schedule tries again.
-        logger.exception("recovering orphaned jobs failed in %s", proc_name)
+        # Before `migrate`, or with the database away: the schedule wakes a worker later.
+        logger.exception("looking for unfinished jobs failed in %s", proc_name)

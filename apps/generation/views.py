@@ -7,17 +7,17 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.core.errors import UserError
 from apps.generation import selectors, services
 from apps.generation.forms import DescribeForm, GenerateForm
 from apps.generation.models import Job
-from apps.generation.worker import MAX_ATTEMPTS
 from apps.ml.describer import model_label
 from apps.ml.specs import short_name
-from apps.search.selectors import QueryError
 
 GENERATE_FIELDS = ("prompt", "negative_prompt", "mode", "steps", "guidance", "seed", "count")
 
@@ -39,7 +39,7 @@ def generate(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 job = services.generation_submit(owner=request.user, **form.params())
-            except services.JobError as exc:
+            except UserError as exc:
                 form.add_error(exc.field, str(exc))
                 status = exc.status
             else:
@@ -58,7 +58,7 @@ def generate(request: HttpRequest) -> HttpResponse:
 def describe(request: HttpRequest) -> HttpResponse:
     """The description form; with `?q=` it also shows the captions the model will be given."""
     status = 200
-    preview: list[tuple[str, list[dict]]] = []
+    preview: list[dict] = []
     if request.method == "POST":
         form = DescribeForm(request.POST)
         if form.is_valid():
@@ -66,7 +66,7 @@ def describe(request: HttpRequest) -> HttpResponse:
                 job = services.description_submit(
                     owner=request.user, queries=form.queries(), k=form.cleaned_data["k"]
                 )
-            except services.JobError as exc:
+            except UserError as exc:
                 form.add_error(exc.field, str(exc))
                 status = exc.status
             else:
@@ -75,16 +75,13 @@ def describe(request: HttpRequest) -> HttpResponse:
             status = 400
     elif request.GET.get("q"):
         # Links from searches and comparisons name the queries and leave k to its default.
-        form = DescribeForm({"k": services.DEFAULT_K, **request.GET.dict()})
+        form = DescribeForm({"k": selectors.DEFAULT_K, **request.GET.dict()})
         if form.is_valid():
             try:
-                preview = [
-                    (query, selectors.description_sources(query=query, k=form.cleaned_data["k"]))
-                    for query in form.queries()
-                ]
-            except QueryError as exc:
-                form.add_error(None, str(exc))
-                status = 400
+                preview = selectors.description_preview(queries=form.queries(), k=form.cleaned_data["k"])
+            except UserError as exc:
+                form.add_error(exc.field, str(exc))
+                status = exc.status
         else:
             status = 400
     else:
@@ -105,7 +102,7 @@ def _job_context(request: HttpRequest, job: Job) -> dict:
         if quiet is not None and quiet > settings.MIRAGE_JOB_LEASE_SECONDS / 2
         else None,
         "queue_ahead": selectors.jobs_ahead(job),
-        "max_attempts": MAX_ATTEMPTS,
+        "max_attempts": Job.MAX_ATTEMPTS,
         "again_query": urlencode(again) if job.kind == Job.GENERATE else "",
     }
 
@@ -129,9 +126,9 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.job_get_for_user(request.user, pk)
     try:
         job = services.job_cancel(job=job)
-    except services.JobError as exc:
+    except UserError as exc:
         context = _job_context(request, job) | {"error": str(exc)}
-        return render(request, "generation/job.html", context, status=409)
+        return render(request, "generation/job.html", context, status=exc.status)
     if job.status == Job.CANCELLED:
         messages.success(request, "The job was cancelled before it started.")
     else:
@@ -141,11 +138,14 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = selectors.jobs_for_user(request.user)[:100]
-    return render(request, "generation/jobs.html", {"jobs": jobs})
+    page = Paginator(selectors.jobs_for_user(request.user), selectors.JOBS_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "generation/jobs.html", {"page": page})
 
 
 @login_required
 def my_images(request: HttpRequest) -> HttpResponse:
-    images = selectors.generated_images_for_user(request.user)[:200]
-    return render(request, "generation/my_images.html", {"images": images})
+    images = selectors.generated_images_for_user(request.user)
+    page = Paginator(images, selectors.IMAGES_PAGE).get_page(request.GET.get("page"))
+    return render(request, "generation/my_images.html", {"page": page})

@@ -1,136 +1,50 @@
-"""The job worker: claims one queued job, runs it, records its progress, and keeps a lease on it.
+"""The job worker: recovers orphaned jobs, claims one queued job, runs it to its end.
 
 `process_one()` is the whole cycle for one job: what tests call directly, and what the django-q2 task
 in tasks.py calls inside the real worker process.
 
-The lease. A worker that claims a job takes a PostgreSQL advisory lock keyed by the job's id, on a
-database connection of its own that it keeps for the run. PostgreSQL releases that lock the moment
-the connection ends, which is what happens when the worker process dies, is killed, or loses the
-database. `requeue_orphans()` finds running jobs whose lock nobody holds and queues them again, or,
-after MAX_ATTEMPTS, marks them failed with the reason. A heartbeat thread touches the lease
-connection every lease/4 seconds and the server drops it after `MIRAGE_JOB_LEASE_SECONDS` of silence,
-so a worker machine that vanishes without closing its connections loses its leases too.
+Recovery has one path: `recover_orphans()`, run at the start of every `process_one()`. A running job
+whose lease (lease.py) nobody holds lost its worker; it is queued again, or, after `Job.MAX_ATTEMPTS`,
+failed with the reason. Nothing else re-runs a job: django-q2's tasks carry no job, only a request to
+run "the next one", so a re-delivered or duplicated task can do no more than claim through the lease.
 
-Never run twice at once: a job is claimed under a row lock together with its advisory lock, and every
-write a run makes (progress, result) is conditional on the row still naming that run (`worker`,
-`attempts`); a run that lost its lease stops at its next step and stores nothing.
+Fair queue: a worker claims the queued job of the owner with the fewest jobs running, then the fewest
+started within the last hour, then the oldest job; one account's batch cannot hold the others back.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
-import time
-from collections.abc import Callable
+from datetime import timedelta
 
-from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.exceptions import TimeoutException
 
+from apps.generation.lease import JobCancelled, JobFailed, JobRun, Lease, LeaseLost, lease_held, worker_id
 from apps.generation.models import Job
+from apps.generation.runners import RUNNERS
 from apps.ml.describer import PromptTooLong
-from apps.ml.encoders import ModelUnavailable
+from apps.ml.specs import ModelUnavailable
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
-# First key of the two-key advisory lock ("MI"); the job id is the second.
-LOCK_NAMESPACE = 0x4D49
-# Progress is written at most this often (a token or a step can take milliseconds).
-PROGRESS_INTERVAL = 0.25
 CLAIM_BATCH = 5
-
-
-class JobCancelled(Exception):
-    """Its owner asked to cancel it; the run stops at the next step."""
-
-
-class LeaseLost(Exception):
-    """The row no longer names this run: it was given to another worker, so this one must stop."""
-
-
-class JobFailed(Exception):
-    """A failure the user can act on; the message is shown on the job page as it is."""
-
-
-# Failures whose message is written for the user; anything else is logged with its traceback.
+# "Recently served", for the fair order: jobs an owner's runs started within this window.
+FAIRNESS_WINDOW = timedelta(hours=1)
+# Failures whose message is written for the user; anything else is logged, and its owner told plainly.
 USER_FACING = (JobFailed, ModelUnavailable, PromptTooLong)
+UNEXPECTED = (
+    "The job stopped on an unexpected error in the worker. The details were logged for the "
+    "administrators; trying again later may work."
+)
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-class Lease:
-    """The advisory locks one worker holds, on a connection of its own, with a heartbeat thread."""
-
-    def __init__(self) -> None:
-        import psycopg
-
-        self._conn = psycopg.connect(**connection.get_connection_params(), autocommit=True)
-        try:
-            self._conn.execute(f"SET idle_session_timeout = {settings.MIRAGE_JOB_LEASE_SECONDS * 1000}")
-        except psycopg.errors.UndefinedObject:
-            # PostgreSQL before 14: a vanished machine's leases end when the server's TCP keepalive
-            # notices, not after the lease time. A dead process still releases them at once.
-            logger.warning("this PostgreSQL has no idle_session_timeout; leases rely on TCP keepalive")
-        self._stop = threading.Event()
-        self._beat: threading.Thread | None = None
-
-    def acquire(self, job_id: int) -> bool:
-        row = self._conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id]).fetchone()
-        return bool(row[0])
-
-    def start_heartbeat(self, job: Job) -> None:
-        self._beat = threading.Thread(
-            target=self._heartbeat, args=(job.pk, job.worker, job.attempts), daemon=True
-        )
-        self._beat.start()
-
-    def _heartbeat(self, job_id: int, worker: str, attempt: int) -> None:
-        interval = settings.MIRAGE_JOB_LEASE_SECONDS / 4
-        while not self._stop.wait(interval):
-            try:
-                # SKIP LOCKED: the run itself may hold the row for a moment; a beat can wait for the next.
-                self._conn.execute(
-                    "UPDATE generation_job SET heartbeat_at = now() WHERE id = ("
-                    "SELECT id FROM generation_job WHERE id = %s AND worker = %s AND attempts = %s "
-                    "FOR UPDATE SKIP LOCKED)",
-                    [job_id, worker, attempt],
-                )
-            except Exception:
-                # A passing failure must not end the beats: the lease would lapse while the job runs.
-                logger.exception("heartbeat for job %s failed", job_id)
-                if self._conn.closed:
-                    return
-
-    def close(self) -> None:
-        """Stop the heartbeat and end the connection, which releases every lock it held."""
-        self._stop.set()
-        if self._beat is not None:
-            self._beat.join()
-        self._conn.close()
-
-
-def lease_held(job_id: int) -> bool:
-    """Whether some connection holds the job's advisory lock, i.e. its worker is alive."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND classid = %s AND objid = %s AND objsubid = 2 "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
-            [LOCK_NAMESPACE, job_id],
-        )
-        return bool(cursor.fetchone()[0])
-
-
-def requeue_orphans() -> list[Job]:
-    """Running jobs whose worker is gone: queued again, or failed after MAX_ATTEMPTS, or cancelled if
-    cancelling was asked for. Returns the jobs changed."""
+def recover_orphans() -> list[Job]:
+    """Running jobs whose worker is gone: queued again, or failed after Job.MAX_ATTEMPTS, or cancelled
+    if cancelling was asked for. Returns the jobs changed. The only place a job is re-queued."""
     changed = []
     now = timezone.now()
     with transaction.atomic():
@@ -142,7 +56,7 @@ def requeue_orphans() -> list[Job]:
             why = f"its worker ({job.worker}, last heard from at {heard}) stopped while running it"
             if job.cancel_requested:
                 job.status, job.finished_at = Job.CANCELLED, now
-            elif job.attempts >= MAX_ATTEMPTS:
+            elif not job.may_retry:
                 job.status, job.finished_at = Job.FAILED, now
                 job.error = f"Tried {job.attempts} times; each time {why}. It was not tried again."
             else:
@@ -164,78 +78,36 @@ def requeue_orphans() -> list[Job]:
     return changed
 
 
-class JobRun:
-    """What a running job may do to its own row. Every write checks that the row still names this run."""
-
-    def __init__(self, job: Job) -> None:
-        self.job = job
-        self._last_write = 0.0
-
-    def _mine(self) -> QuerySet[Job]:
-        return Job.objects.filter(
-            pk=self.job.pk, worker=self.job.worker, attempts=self.job.attempts, status=Job.RUNNING
-        )
-
-    def progress(self, current: int, total: int, message: str, *, force: bool = False) -> None:
-        """Record progress (throttled unless `force`); raises JobCancelled or LeaseLost to stop the run."""
-        now = time.monotonic()
-        if not force and current < total and now - self._last_write < PROGRESS_INTERVAL:
-            return
-        self._last_write = now
-        updated = (
-            self._mine()
-            .filter(cancel_requested=False)
-            .update(
-                progress_current=current,
-                progress_total=total,
-                progress_message=message[:200],
-                heartbeat_at=timezone.now(),
-            )
-        )
-        if not updated:
-            self._raise_why()
-        self.job.progress_current, self.job.progress_total = current, total
-
-    def notice(self, text: str) -> None:
-        """A line for the job page (e.g. what was cut from a long prompt); kept across retries once."""
-        if text not in self.job.notices:
-            self.job.notices = [*self.job.notices, text]
-            if not self._mine().update(notices=self.job.notices):
-                self._raise_why()
-
-    def _raise_why(self) -> None:
-        if self._mine().filter(cancel_requested=True).exists():
-            raise JobCancelled()
-        raise LeaseLost()
-
-    def end(self, status: str, error: str = "") -> None:
-        self._mine().update(status=status, error=error, finished_at=timezone.now())
-
-    def succeed(self, commit: Callable[[], dict]) -> None:
-        """Store the results (`commit()` writes the rows) and mark the job done, in one transaction."""
-        with transaction.atomic():
-            job = self._mine().select_for_update().first()
-            if job is None:
-                raise LeaseLost()
-            if job.cancel_requested:
-                raise JobCancelled()
-            job.result = commit()
-            job.status, job.finished_at = Job.SUCCEEDED, timezone.now()
-            job.progress_current, job.progress_message = job.progress_total, "done"
-            job.save(
-                update_fields=["result", "status", "finished_at", "progress_current", "progress_message"]
-            )
+def _owner_count(**filters) -> Coalesce:
+    """How many of the row's owner's jobs match `filters`, as a subquery."""
+    jobs = (
+        Job.objects.filter(owner=OuterRef("owner"), **filters)
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(jobs, output_field=IntegerField()), Value(0))
 
 
-def _claim() -> tuple[Job, Lease] | None:
+def claim_next() -> tuple[Job, Lease] | None:
+    """Claim the next queued job in fair order, under its lease; None when nothing is queued."""
     if not Job.objects.filter(status=Job.QUEUED).exists():
         return None
     lease = Lease()
     try:
         with transaction.atomic():
-            queued = Job.objects.select_for_update(skip_locked=True).filter(status=Job.QUEUED)
-            for job in queued.order_by("created_at", "pk")[:CLAIM_BATCH]:
-                # The advisory lock is taken while the row is still locked: no sweep can see the job
+            queued = (
+                Job.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=Job.QUEUED)
+                .annotate(
+                    owner_running=_owner_count(status=Job.RUNNING),
+                    owner_recent=_owner_count(started_at__gte=timezone.now() - FAIRNESS_WINDOW),
+                )
+                .order_by("owner_running", "owner_recent", "created_at", "pk")
+            )
+            for job in queued[:CLAIM_BATCH]:
+                # The advisory lock is taken while the row is still locked: no recovery can see the job
                 # running without its lease.
                 if not lease.acquire(job.pk):
                     continue
@@ -253,10 +125,10 @@ def _claim() -> tuple[Job, Lease] | None:
 
 
 def process_one() -> Job | None:
-    """Recover orphaned jobs, then claim the oldest queued job and run it to its end. Returns the job as
+    """Recover orphaned jobs, then claim the next queued job and run it to its end. Returns the job as
     it finished, or None when nothing was queued."""
-    requeue_orphans()
-    claimed = _claim()
+    recover_orphans()
+    claimed = claim_next()
     if claimed is None:
         return None
     job, lease = claimed
@@ -270,8 +142,6 @@ def process_one() -> Job | None:
 
 
 def _run(run: JobRun) -> None:
-    from apps.generation.runners import RUNNERS
-
     job = run.job
     logger.info("job %s (%s) attempt %s starts on %s", job.pk, job.kind, job.attempts, job.worker)
     try:
@@ -288,6 +158,7 @@ def _run(run: JobRun) -> None:
             "The job took longer than the worker's time limit (MIRAGE_JOB_TIMEOUT) and was stopped.",
         )
         raise
-    except Exception as exc:
+    except Exception:
+        # An exception's text may name files, hosts or settings: it goes to the log, not to the owner.
         logger.exception("job %s failed", job.pk)
-        run.end(Job.FAILED, f"The job stopped on an unexpected error ({type(exc).__name__}: {exc}).")
+        run.end(Job.FAILED, UNEXPECTED)

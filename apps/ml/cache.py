@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from apps.ml.errors import ModelUnavailable
+from apps.ml.specs import ModelUnavailable
 
 T = TypeVar("T")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,8 +23,14 @@ import numpy as np
 
 from apps.ml.cache import ModelCache
 from apps.ml.device import pick_device, pick_dtype
-from apps.ml.errors import ModelUnavailable
-from apps.ml.specs import HF_HUB_PREFIX, LOCAL_DIR_PREFIX, short_name
+from apps.ml.specs import (
+    HF_HUB_PREFIX,
+    LOCAL_DIR_PREFIX,
+    ModelUnavailable,
+    model_folder,
+    not_cached,
+    short_name,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -33,14 +38,6 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 32
 QUERY_CACHE_SIZE = 1024
-HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
-PULL_HINT = "run `manage.py models pull`"
-
-
-def _not_cached(spec: str) -> ModelUnavailable:
-    return ModelUnavailable(
-        spec, f"{spec} is not in the local model cache and the hub cannot be reached; {PULL_HINT}"
-    )
 
 
 class Encoder:
@@ -257,31 +254,16 @@ def _load_hf_hub(spec: str) -> Encoder:
     if constants.is_offline_mode():
         cached = try_to_load_from_cache(spec.removeprefix(HF_HUB_PREFIX), "open_clip_config.json")
         if not isinstance(cached, str):
-            raise _not_cached(spec)
+            raise not_cached(spec)
     return OpenClipEncoder(spec, spec)
-
-
-def _load_hub_id(spec: str) -> Encoder:
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
-    # Bare ids come from the cache only; downloading is `models pull`'s job, not a web request's.
-    try:
-        folder = snapshot_download(spec, local_files_only=True)
-    except LocalEntryNotFoundError:
-        raise _not_cached(spec) from None
-    return _load_folder(spec, Path(folder), hub_id=spec)
 
 
 def _load(spec: str) -> Encoder:
     if spec.startswith(HF_HUB_PREFIX):
         return _load_hf_hub(spec)
-    path = Path(spec.removeprefix(LOCAL_DIR_PREFIX)).expanduser()
-    if path.is_dir():
-        return _load_folder(spec, path)
-    if spec.startswith(LOCAL_DIR_PREFIX) or not HUB_ID.match(spec):
-        raise ModelUnavailable(spec, f"{spec} is neither an existing model folder nor a hub id (org/name)")
-    return _load_hub_id(spec)
+    # Bare hub ids come from the cache only; downloading is `models pull`'s job, not a web request's.
+    own_folder = Path(spec.removeprefix(LOCAL_DIR_PREFIX)).expanduser().is_dir()
+    return _load_folder(spec, model_folder(spec), hub_id=None if own_folder else spec)
 
 
 _encoders: ModelCache[Encoder] = ModelCache(_load)

@@ -11,49 +11,19 @@ Only the worker process loads this; torch and diffusers are imported inside func
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from apps.ml.cache import ModelCache
 from apps.ml.device import pick_device, pick_dtype
-from apps.ml.encoders import PULL_HINT, ModelUnavailable
-from apps.ml.specs import LOCAL_DIR_PREFIX
+from apps.ml.specs import PULL_HINT, ModelUnavailable, model_folder
 
 if TYPE_CHECKING:
     from PIL import Image
 
-HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 LCM_ADAPTER = "lcm"
-
-
-def model_folder(spec: str, *, marker: str | None = None) -> Path:
-    """The local folder a model spec names: the folder itself, or the hub cache's snapshot of a hub id.
-
-    `marker` is a file the folder must hold (e.g. model_index.json). Raises ModelUnavailable with a
-    message for the user; never downloads.
-    """
-    path = Path(spec.removeprefix(LOCAL_DIR_PREFIX)).expanduser()
-    if path.is_dir():
-        folder = path
-    elif spec.startswith(LOCAL_DIR_PREFIX) or not HUB_ID.match(spec):
-        raise ModelUnavailable(spec, f"{spec} is neither an existing model folder nor a hub id (org/name)")
-    else:
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import LocalEntryNotFoundError
-
-        try:
-            folder = Path(snapshot_download(spec, local_files_only=True))
-        except LocalEntryNotFoundError:
-            raise ModelUnavailable(
-                spec, f"{spec} is not in the local model cache and the hub cannot be reached; {PULL_HINT}"
-            ) from None
-    if marker and not (folder / marker).is_file():
-        raise ModelUnavailable(spec, f"{spec} has no {marker}; it is not the kind of model expected here")
-    return folder
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ a moderator and an anonymous client), what each returns, and the JSON errors."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from apps.core.tokens import api_token_create
@@ -58,7 +60,7 @@ def test_a_script_with_a_token_starts_a_generation_and_follows_it(people):
     assert (body["attempts"], body["max_attempts"], body["queue_position"]) == (0, 3, 0)
     assert body["can_cancel"] is True and body["error"] is None and body["result_url"] is None
     assert body["page_url"].endswith(f"/generate/jobs/{job.pk}/")
-    assert [j["id"] for j in listed.json()] == [job.pk]
+    assert [j["id"] for j in listed.json()["results"]] == [job.pk]
 
 
 def test_a_queued_job_reports_how_many_jobs_wait_ahead_of_it(people):
@@ -118,7 +120,7 @@ def test_malformed_generation_requests_are_refused_field_by_field(people):
 
 
 def test_too_many_waiting_jobs_get_a_429_with_the_reason(people):
-    for _ in range(services.MAX_ACTIVE_JOBS):
+    for _ in range(django_settings.MIRAGE_JOBS_ACTIVE_PER_USER):
         queued(people["owner"])
 
     response = api_as(people["owner"]).post("/api/generation/generate/", {"prompt": "x"}, format="json")
@@ -126,11 +128,8 @@ def test_too_many_waiting_jobs_get_a_429_with_the_reason(people):
     assert "jobs waiting or running" in assert_error(response, 429, "throttled")["message"]
 
 
-def test_starting_generations_is_throttled_per_user(people, settings):
-    settings.MIRAGE_RATE_LIMITS = {
-        **settings.MIRAGE_RATE_LIMITS,
-        "generate": {"user": "1/min", "anon": "1/min"},
-    }
+def test_starting_generations_is_limited_per_user_per_hour(people, settings):
+    settings.MIRAGE_GENERATIONS_PER_HOUR = 1
     api = api_as(people["owner"])
     codes = [
         api.post("/api/generation/generate/", {"prompt": "x"}, format="json").status_code for _ in range(2)
@@ -185,7 +184,7 @@ def test_a_job_its_cancelling_and_its_result_are_its_owners_alone(people, role):
         for response in (status, result, cancel):
             assert_error(response, 404, "not_found")
         assert job.status == Job.QUEUED
-        assert api.get("/api/generation/jobs/").json() == []
+        assert api.get("/api/generation/jobs/").json()["results"] == []
 
 
 def test_a_running_job_is_asked_to_stop_and_a_finished_one_cannot_be_cancelled(people):
@@ -228,8 +227,8 @@ def test_a_finished_generation_returns_its_images_with_how_they_were_made(people
 
     status = api.get(created.json()["url"]).json()
     result = api.get(status["result_url"]).json()
-    mine = api.get("/api/generation/images/").json()
-    others = api_as(people["student"]).get("/api/generation/images/").json()
+    mine = api.get("/api/generation/images/").json()["results"]
+    others = api_as(people["student"]).get("/api/generation/images/").json()["results"]
 
     assert status["status"] == "succeeded" and status["seconds"] is not None
     assert result["job"]["id"] == created.json()["id"] and result["descriptions"] == []
@@ -384,3 +383,48 @@ def test_a_preview_without_a_query_or_with_a_bad_k_is_a_400(people, params):
     response = api_as(people["student"]).get("/api/generation/describe/preview/", params)
 
     assert_error(response, 400, "invalid")
+
+
+def test_job_and_image_lists_come_in_pages_of_the_size_asked_for(people):
+    for n in range(3):
+        params = services.generation_params(prompt=f"x-ray {n}", mode=services.QUALITY)
+        Job.objects.create(kind=Job.GENERATE, owner=people["owner"], params=params)
+    api = api_as(people["owner"])
+
+    first = api.get("/api/generation/jobs/", {"page_size": 2}).json()
+    second = api.get(first["next"]).json()
+    too_far = api.get("/api/generation/jobs/", {"page": 9})
+
+    assert first["count"] == 3 and len(first["results"]) == 2 and first["previous"] is None
+    assert [job["title"] for job in first["results"] + second["results"]] == ["x-ray 2", "x-ray 1", "x-ray 0"]
+    assert second["next"] is None
+    assert_error(too_far, 404, "not_found")
+    assert api.get("/api/generation/images/").json() | {"results": []} == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+
+
+def test_the_preview_and_the_page_show_the_same_captions(people, client):
+    factories.images(*CAPTIONS)
+    client.force_login(people["student"])
+    params = {"q": "pneumothorax", "q2": "embolism", "k": 2}
+
+    api = api_as(people["student"]).get("/api/generation/describe/preview/", params).json()
+    page = client.get(reverse("generation:describe"), params).content.decode()
+
+    for preview in api:
+        assert f"Captions for <q>{preview['query']}</q>" in page
+        for source in preview["sources"]:
+            assert source["caption"] in page
+
+
+def test_a_full_queue_is_a_503_with_a_busy_message(people, settings):
+    settings.MIRAGE_QUEUE_MAX = 1
+    queued(people["student"])
+
+    response = api_as(people["owner"]).post("/api/generation/generate/", {"prompt": "x"}, format="json")
+
+    assert "busy" in assert_error(response, 503, "unavailable")["message"]

@@ -66,7 +66,7 @@ def test_bad_parameters_get_one_clear_message_and_a_400(client, author):
 
 
 def test_too_many_waiting_jobs_get_a_429_with_the_reason(client, author):
-    for _ in range(services.MAX_ACTIVE_JOBS):
+    for _ in range(settings.MIRAGE_JOBS_ACTIVE_PER_USER):
         services.generation_submit(owner=author, prompt="brain MRI")
 
     response = client.post(
@@ -259,3 +259,30 @@ def test_the_web_side_of_generation_imports_no_model_library():
     )
 
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_jobs_page_lists_every_job_page_by_page_newest_first(client, author):
+    from apps.generation.selectors import JOBS_PAGE
+
+    Job.objects.bulk_create(
+        Job(kind=Job.GENERATE, owner=author, params={"prompt": f"finding {n}"}) for n in range(JOBS_PAGE + 1)
+    )
+    oldest = Job.objects.order_by("pk").first()
+
+    first = client.get(reverse("generation:jobs")).content.decode()
+    second = client.get(reverse("generation:jobs"), {"page": 2}).content.decode()
+
+    assert "Page 1 of 2" in first and reverse("generation:job", args=[oldest.pk]) not in first
+    assert reverse("generation:job", args=[oldest.pk]) in second
+
+
+def test_a_full_queue_says_so_on_the_page_with_a_503(client, author, settings):
+    settings.MIRAGE_QUEUE_MAX = 1
+    services.generation_submit(owner=factories.user(), prompt="brain MRI")
+
+    response = client.post(
+        reverse("generation:generate"), {"prompt": "brain MRI", "mode": "fast", "count": "1"}
+    )
+
+    assert response.status_code == 503
+    assert "The workers are busy" in response.content.decode()

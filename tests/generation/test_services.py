@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
 
+from apps.core.errors import UserError
 from apps.corpus.models import Image
 from apps.generation import services
 from apps.generation.models import Job
@@ -87,7 +89,7 @@ def test_submitting_queues_a_worker_run_once_the_job_is_committed(django_capture
 
 def test_a_student_may_have_only_a_few_jobs_waiting_or_running_at_a_time():
     owner = factories.user()
-    for _ in range(services.MAX_ACTIVE_JOBS):
+    for _ in range(django_settings.MIRAGE_JOBS_ACTIVE_PER_USER):
         services.generation_submit(owner=owner, prompt="brain MRI")
 
     with pytest.raises(JobError, match="already have 3 jobs waiting or running") as excinfo:
@@ -165,7 +167,7 @@ def test_a_comparison_describes_both_queries_with_their_own_captions():
 def test_bad_description_requests_are_refused_with_a_message(queries, k, field, message):
     factories.images("Chest X-ray: pneumothorax.")
 
-    with pytest.raises(JobError, match=message) as excinfo:
+    with pytest.raises(UserError, match=message) as excinfo:
         services.description_submit(owner=factories.user(), queries=queries, k=k)
     assert excinfo.value.field == field
 
@@ -187,3 +189,81 @@ def _png() -> bytes:
     from apps.generation.watermark import mark_synthetic, png_with_metadata
 
     return png_with_metadata(mark_synthetic(factories.picture(1, size=64)), {"prompt": "pneumothorax"})
+
+
+# --- the queue's bounds --------------------------------------------------------------------------
+
+
+def test_a_student_may_start_only_the_hourly_quota_of_generations(settings):
+    settings.MIRAGE_GENERATIONS_PER_HOUR = 2
+    owner = factories.user()
+    first = services.generation_submit(owner=owner, prompt="brain MRI")
+    services.job_cancel(job=services.generation_submit(owner=owner, prompt="brain MRI"))
+
+    with pytest.raises(JobError, match="started 2 image generations in the past hour") as excinfo:
+        services.generation_submit(owner=owner, prompt="brain MRI")
+    assert excinfo.value.status == 429
+
+    # An hour after the first, there is room for one more; other students were never affected.
+    Job.objects.filter(pk=first.pk).update(created_at=first.created_at - services.QUOTA_WINDOW)
+    assert services.generation_submit(owner=owner, prompt="brain MRI").status == Job.QUEUED
+    assert services.generation_submit(owner=factories.user(), prompt="brain MRI").status == Job.QUEUED
+
+
+def test_descriptions_have_their_own_quota_and_cached_answers_do_not_count(settings):
+    settings.MIRAGE_DESCRIPTIONS_PER_HOUR = 1
+    factories.images("Chest X-ray: pneumothorax.")
+    owner = factories.user()
+    Job.objects.create(
+        kind=Job.DESCRIBE, owner=owner, status=Job.SUCCEEDED, result={"cached": True, "descriptions": []}
+    )
+    services.generation_submit(owner=owner, prompt="brain MRI")
+
+    services.description_submit(owner=owner, queries=["pneumothorax"], k=1)
+    with pytest.raises(JobError, match="started 1 descriptions in the past hour"):
+        services.description_submit(owner=owner, queries=["pneumothorax"], k=2)
+
+
+def test_a_full_queue_answers_busy_try_later_and_queues_nothing(settings):
+    settings.MIRAGE_QUEUE_MAX = 2
+    for _ in range(2):
+        services.generation_submit(owner=factories.user(), prompt="brain MRI")
+
+    with pytest.raises(JobError, match="workers are busy: 2 jobs are waiting") as excinfo:
+        services.generation_submit(owner=factories.user(), prompt="brain MRI")
+
+    assert excinfo.value.status == 503 and "try again in a few minutes" in str(excinfo.value)
+    assert Job.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_submissions_at_the_same_instant_cannot_exceed_the_quota(settings):
+    """Eight threads, each its own database connection, submit at once for one student with one place."""
+    import threading
+
+    from django.db import connection
+
+    settings.MIRAGE_GENERATIONS_PER_HOUR = 1
+    settings.MIRAGE_JOBS_ACTIVE_PER_USER = 10
+    owner = factories.user()
+    start = threading.Barrier(8)
+    outcomes = []
+
+    def submit():
+        try:
+            start.wait()
+            services.generation_submit(owner=owner, prompt="brain MRI")
+            outcomes.append("queued")
+        except JobError as exc:
+            outcomes.append(exc.status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes, key=str) == [429] * 7 + ["queued"]
+    assert Job.objects.filter(owner=owner).count() == 1

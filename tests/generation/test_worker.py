@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import io
+import pydoc
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 from PIL import Image as PILImage
 
 from apps.corpus.models import Image
 from apps.generation import services
+from apps.generation.lease import JobRun, Lease, LeaseLost
 from apps.generation.models import Description, GeneratedImage, Job
-from apps.generation.worker import MAX_ATTEMPTS, JobRun, Lease, LeaseLost, process_one, requeue_orphans
+from apps.generation.runners import RUNNERS
+from apps.generation.tasks import run_next_job
+from apps.generation.worker import UNEXPECTED, claim_next, process_one, recover_orphans
 from tests import factories
+from tests.factories import api_as
 from tests.ml.tiny_generation_models import TINY_IMAGE_SIZE
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +158,7 @@ def test_a_running_job_whose_worker_holds_its_lease_is_left_alone():
     lease = Lease()
     try:
         assert lease.acquire(job.pk)
-        assert requeue_orphans() == []
+        assert recover_orphans() == []
     finally:
         lease.close()
     job.refresh_from_db()
@@ -161,7 +168,7 @@ def test_a_running_job_whose_worker_holds_its_lease_is_left_alone():
 def test_a_running_job_whose_worker_died_is_queued_again_with_the_reason():
     job = running_job(attempts=1)
 
-    assert [j.pk for j in requeue_orphans()] == [job.pk]
+    assert [j.pk for j in recover_orphans()] == [job.pk]
 
     job.refresh_from_db()
     assert job.status == Job.QUEUED and job.attempts == 1
@@ -169,19 +176,19 @@ def test_a_running_job_whose_worker_died_is_queued_again_with_the_reason():
 
 
 def test_a_job_whose_worker_died_on_its_last_attempt_fails_with_the_reason():
-    job = running_job(attempts=MAX_ATTEMPTS)
+    job = running_job(attempts=Job.MAX_ATTEMPTS)
 
-    requeue_orphans()
+    recover_orphans()
 
     job.refresh_from_db()
     assert job.status == Job.FAILED and job.finished_at is not None
-    assert f"Tried {MAX_ATTEMPTS} times" in job.error and "stopped while running it" in job.error
+    assert f"Tried {Job.MAX_ATTEMPTS} times" in job.error and "stopped while running it" in job.error
 
 
 def test_a_job_being_cancelled_whose_worker_died_ends_cancelled():
     job = running_job(cancel_requested=True)
 
-    requeue_orphans()
+    recover_orphans()
 
     job.refresh_from_db()
     assert job.status == Job.CANCELLED
@@ -234,3 +241,119 @@ def test_the_heartbeat_keeps_beating_after_a_passing_failure(settings):
     finally:
         lease.close()
     assert all("UPDATE generation_job SET heartbeat_at" in sql for sql in beats)
+
+
+def test_a_wake_up_while_a_job_runs_under_its_lease_does_not_run_it_again():
+    """django-q2 may deliver a wake-up twice (or a schedule may fire): it can only claim through the lease."""
+    job = running_job(attempts=1)
+    lease = Lease()
+    try:
+        assert lease.acquire(job.pk)
+        assert run_next_job() == "no queued job"
+    finally:
+        lease.close()
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.worker) == (Job.RUNNING, 1, "elsewhere:4242")
+
+
+def test_every_wake_up_runs_the_task_that_exists():
+    """The services name the task by its path (they sit below tasks.py); the minute schedule does too."""
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(name="mirage: recover and run generation jobs")
+
+    assert pydoc.locate(services.RUN_NEXT_JOB) is run_next_job
+    assert pydoc.locate(schedule.func) is run_next_job
+
+
+def test_django_q_never_retries_a_wake_up_on_its_own(settings):
+    """Job retries are the lease's and Job.MAX_ATTEMPTS' alone: a failed django-q2 task is acknowledged."""
+    from django_q.conf import Conf
+
+    assert Conf.MAX_ATTEMPTS == 1 and Conf.ACK_FAILURES
+    assert Conf.RETRY > Conf.TIMEOUT  # never re-delivered while its worker may still be running it
+
+
+def test_the_worker_serves_owners_in_turn_not_in_submission_order(settings):
+    settings.MIRAGE_JOBS_ACTIVE_PER_USER = 5
+    busy, other = factories.user(), factories.user()
+    batch = [generate(busy, seed=n) for n in range(3)]
+    late = generate(other)
+    leases = []
+    try:
+        order = []
+        for _ in range(3):
+            job, lease = claim_next()
+            leases.append(lease)
+            order.append(job.pk)
+    finally:
+        for lease in leases:
+            lease.close()
+
+    # The busy owner's first job, then the other owner's (the busy one now has a job running), then
+    # the busy owner's second.
+    assert order == [batch[0].pk, late.pk, batch[1].pk]
+
+
+def test_an_owner_served_a_lot_in_the_last_hour_waits_behind_one_who_was_not():
+    served, newcomer = factories.user(), factories.user()
+    for n in range(2):
+        job = generate(served, seed=n)
+        Job.objects.filter(pk=job.pk).update(status=Job.SUCCEEDED, started_at=timezone.now())
+    older = generate(served)
+    newer = generate(newcomer)
+
+    job, lease = claim_next()
+    lease.close()
+
+    assert job.pk == newer.pk and older.pk < newer.pk
+
+
+def test_an_unexpected_error_shows_its_owner_a_plain_reason_and_logs_the_detail(client, monkeypatch, caplog):
+    def broken(run):
+        raise RuntimeError("secret path /x")
+
+    monkeypatch.setitem(RUNNERS, Job.GENERATE, broken)
+    owner = factories.user()
+    job = generate(owner)
+
+    done = process_one()
+
+    assert done.pk == job.pk and done.status == Job.FAILED
+    assert done.error == UNEXPECTED and "secret" not in done.error
+    assert "secret path /x" in caplog.text  # the traceback, for the administrators
+    client.force_login(owner)
+    page = client.get(reverse("generation:job", args=[job.pk])).content.decode()
+    api = api_as(owner).get(f"/api/generation/jobs/{job.pk}/").json()
+    assert "unexpected error in the worker" in page and "secret" not in page
+    assert api["error"] == UNEXPECTED
+
+
+def test_the_stored_image_carries_the_synthetic_mark_in_its_pixels(tiny_models, settings):
+    """Not only the metadata: the stored pixels are the model's output with the mark drawn in."""
+    import numpy as np
+
+    from apps.generation.watermark import mark_synthetic
+    from apps.ml.generator import ImageRequest, load_generator
+
+    generate(factories.user(), prompt="axial CT of the abdomen", seed=77)
+    done = process_one()
+    image = Image.objects.get(pk=done.result["images"][0])
+    with image.file.open("rb") as stored_file:
+        stored = np.asarray(PILImage.open(io.BytesIO(stored_file.read())).convert("RGB"), dtype=np.int16)
+    request = ImageRequest(
+        prompt="axial CT of the abdomen",
+        negative_prompt="",
+        steps=4,
+        guidance=1.5,
+        seed=77,
+        count=1,
+        lcm_lora=settings.MIRAGE_DIFFUSION_LORA,
+    )
+    (raw,) = load_generator(settings.MIRAGE_DIFFUSION_MODEL).generate(request)
+    unmarked = np.asarray(raw.convert("RGB"), dtype=np.int16)
+    marked = np.asarray(mark_synthetic(raw), dtype=np.int16)
+
+    assert done.status == Job.SUCCEEDED
+    assert np.abs(stored - marked).max() <= 2  # the same picture, the mark drawn in
+    assert np.abs(stored - unmarked)[-3:].mean() > 20  # whose bottom band the model did not paint

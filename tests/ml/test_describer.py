@@ -12,8 +12,8 @@ from apps.ml.describer import (
     load_language_model,
     resolve_language_model,
 )
-from apps.ml.encoders import ModelUnavailable
 from apps.ml.prompts import description_instruction, dolly_prompt
+from apps.ml.specs import ModelUnavailable
 from tests.ml.tiny_generation_models import build_tiny_causal_lm
 
 SCRIPT = " Air in the pleural space [1]."

@@ -14,8 +14,8 @@ from PIL import Image
 from apps.ml import encoders
 from apps.ml.cache import ModelCache
 from apps.ml.device import pick_device, pick_dtype
-from apps.ml.encoders import ModelUnavailable, check_encoder, load_encoder
-from apps.ml.specs import DEFAULT_CLIP_MODEL, default_caption_model, short_name
+from apps.ml.encoders import check_encoder, load_encoder
+from apps.ml.specs import DEFAULT_CLIP_MODEL, ModelUnavailable, default_caption_model, short_name
 from tests.ml.tiny_models import build_tiny_hf_clip, build_tiny_open_clip
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -240,6 +240,10 @@ def test_half_precision_on_gpu_and_full_precision_on_cpu():
     assert pick_dtype("cuda") == torch.float16
     assert pick_dtype("cuda:1") == torch.float16
     assert pick_dtype("cpu") == torch.float32
+
+
+def test_a_gguf_model_runs_in_full_precision_on_any_device():
+    assert pick_dtype("cuda", gguf=True) == pick_dtype("cpu", gguf=True) == torch.float32
 
 
 def test_short_names_drop_prefixes_and_paths():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from apps.ml.encoders import ModelUnavailable
 from apps.ml.generator import ImageRequest, check_diffusion_model, check_lora, load_generator
+from apps.ml.specs import ModelUnavailable
 from tests.ml.tiny_generation_models import TINY_IMAGE_SIZE, build_tiny_lcm_lora, build_tiny_sd
 
 

@@ -6,7 +6,7 @@ from tqdm import tqdm
 
 from apps.corpus.embeddings import SpaceModelMismatch, embed_estimate, embed_space
 from apps.corpus.spaces import configured_spaces
-from apps.ml.encoders import ModelUnavailable
+from apps.ml.specs import ModelUnavailable
 
 # Longer than this on a CPU, and the command asks for --yes (or a GPU); the sample corpus stays well under.
 CONFIRM_OVER_SECONDS = 10 * 60

@@ -5,8 +5,8 @@ from apps.corpus.selectors import REAL_CORPUS_COMMANDS, only_samples_loaded
 from apps.corpus.spaces import CAPTION, CLIP, configured_spaces
 from apps.ml.describer import FALLBACK_LABEL, check_language_model, fallback_spec
 from apps.ml.encoders import check_encoder
-from apps.ml.generator import HUB_ID, check_diffusion_model, check_lora
-from apps.ml.specs import HF_HUB_PREFIX
+from apps.ml.generator import check_diffusion_model, check_lora
+from apps.ml.specs import HF_HUB_PREFIX, HUB_ID
 
 # What `pull` leaves out of a repository: weights in formats MIRAGE never loads.
 FOREIGN_WEIGHTS = [
