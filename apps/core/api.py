@@ -7,6 +7,7 @@ from django.http import Http404
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -72,6 +73,14 @@ def exception_handler(exc, context):
         if header in response:
             out[header] = response[header]
     return out
+
+
+class Pagination(PageNumberPagination):
+    """Every API list pages the same way: `?page=` and `?page_size=` (up to 100)."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
 
 
 class DownloadNegotiation(DefaultContentNegotiation):
