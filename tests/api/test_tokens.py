@@ -24,7 +24,7 @@ def test_a_user_creates_a_token_on_the_page_and_uses_it(client):
     assert token.key_hash != raw and raw not in token.key_hash  # only a hash is stored
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    assert [t["name"] for t in api.get("/api/tokens/").json()] == ["study script"]
+    assert [t["name"] for t in api.get("/api/tokens/").json()["results"]] == ["study script"]
     assert raw not in client.get("/accounts/tokens/").content.decode()  # shown once only
 
 
@@ -51,7 +51,7 @@ def test_tokens_are_private_to_their_owner():
     token_id = api.post("/api/tokens/", {"name": "mine"}, format="json").json()["details"]["id"]
 
     api.force_authenticate(other)
-    assert api.get("/api/tokens/").json() == []
+    assert api.get("/api/tokens/").json()["results"] == []
     assert api.delete(f"/api/tokens/{token_id}/").status_code == 404
     assert ApiToken.objects.get(pk=token_id).is_active
 
