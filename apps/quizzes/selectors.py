@@ -157,15 +157,27 @@ def attempts_of(*, user) -> QuerySet[Attempt]:
     return Attempt.objects.filter(user=user).select_related("quiz").order_by("-started_at")
 
 
-def quizzes_owned_by(*, user) -> QuerySet[Quiz]:
+QUIZ_ROLES = {"all": "built or joined", "owned": "built", "joined": "joined with a code"}
+
+
+def quizzes_of(*, user, role: str = "all") -> QuerySet[Quiz]:
+    """The quizzes a user built (`owned`), joined with a code (`joined`) or either (`all`), newest
+    first, each with `question_count` and `participant_count`."""
+    owned = Q(owner=user)
+    joined = Q(pk__in=Participant.objects.filter(user=user).values("quiz_id"))
     return (
-        Quiz.objects.filter(owner=user)
+        Quiz.objects.filter({"owned": owned, "joined": joined}.get(role, owned | joined))
+        .select_related("owner")
         .annotate(
             question_count=Count("questions", distinct=True),
             participant_count=Count("participants", distinct=True),
         )
         .order_by("-created_at", "-pk")  # Meta.ordering does not apply to grouped queries
     )
+
+
+def quizzes_owned_by(*, user) -> QuerySet[Quiz]:
+    return quizzes_of(user=user, role="owned")
 
 
 def quizzes_joined_by(*, user) -> QuerySet[Quiz]:

@@ -14,8 +14,8 @@ from rest_framework import serializers
 from apps.corpus.models import Image
 from apps.corpus.serializers import ImageSerializer
 from apps.quizzes.models import Attempt, Option, Question, Quiz
-from apps.quizzes.selectors import LETTERS, AttemptQuestion
-from apps.quizzes.services import MAX_ATTEMPTS_ALLOWED, OptionChange
+from apps.quizzes.selectors import LETTERS, QUIZ_ROLES, AttemptQuestion
+from apps.quizzes.services import MAX_ATTEMPTS_ALLOWED, option_changes
 from apps.studysets.serializers import MAX_ID
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -58,18 +58,43 @@ class QuizSummarySerializer(serializers.ModelSerializer):
         return quiz.state()
 
 
-class OwnedQuizSerializer(QuizSummarySerializer):
-    question_count = serializers.IntegerField(read_only=True)
-    participant_count = serializers.IntegerField(read_only=True)
+class QuizListItemSerializer(QuizSummarySerializer):
+    """A quiz in a list (a row of `quizzes_of`); the instructor-only fields are null for students."""
+
+    is_owner = serializers.SerializerMethodField()
+    join_code = serializers.SerializerMethodField()
+    question_count = serializers.SerializerMethodField()
+    participant_count = serializers.SerializerMethodField()
 
     class Meta(QuizSummarySerializer.Meta):
-        fields = [*QuizSummarySerializer.Meta.fields, "join_code", "question_count", "participant_count"]
+        fields = [
+            *QuizSummarySerializer.Meta.fields,
+            "is_owner",
+            "join_code",
+            "question_count",
+            "participant_count",
+        ]
         read_only_fields = fields
 
+    def get_is_owner(self, quiz: Quiz) -> bool:
+        return quiz.owner_id == self.context["request"].user.pk
 
-class QuizListSerializer(serializers.Serializer):
-    owned = OwnedQuizSerializer(many=True, help_text="Quizzes you built (instructors)")
-    joined = QuizSummarySerializer(many=True, help_text="Quizzes you joined with a code")
+    def get_join_code(self, quiz: Quiz) -> str | None:
+        return quiz.join_code if self.get_is_owner(quiz) else None
+
+    def get_question_count(self, quiz: Quiz) -> int | None:
+        return quiz.question_count if self.get_is_owner(quiz) else None
+
+    def get_participant_count(self, quiz: Quiz) -> int | None:
+        return quiz.participant_count if self.get_is_owner(quiz) else None
+
+
+class QuizListParamsSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(
+        choices=list(QUIZ_ROLES),
+        default="all",
+        help_text="owned: quizzes you built; joined: quizzes you joined with a code; all: both",
+    )
 
 
 class AttemptSummarySerializer(serializers.ModelSerializer):
@@ -406,17 +431,21 @@ class QuestionEditSerializer(serializers.Serializer):
         help_text="`which` questions: the ids of the options' images, A first",
     )
 
+    # Which kind of question takes which field.
+    OPTION_FIELDS = {
+        "option_texts": (Question.WHAT, "Only `what` questions have texts."),
+        "option_images": (Question.WHICH, "Only `which` questions have images."),
+    }
+
     def validate(self, data: dict) -> dict:
-        kind = self.context["question"].kind
-        texts, images = data.pop("option_texts", None), data.pop("option_images", None)
-        if texts is not None and kind != Question.WHAT:
-            raise serializers.ValidationError({"option_texts": ["Only `what` questions have texts."]})
-        if images is not None and kind != Question.WHICH:
-            raise serializers.ValidationError({"option_images": ["Only `which` questions have images."]})
-        if texts is not None:
-            data["options"] = [OptionChange(text=text) for text in texts]
-        elif images is not None:
-            data["options"] = [OptionChange(image_id=pk) for pk in images]
+        question = self.context["question"]
+        for name, (kind, refusal) in self.OPTION_FIELDS.items():
+            values = data.pop(name, None)
+            if values is None:
+                continue
+            if question.kind != kind:
+                raise serializers.ValidationError({name: [refusal]})
+            data["options"] = option_changes(question=question, values=values)
         return data
 
 

@@ -155,6 +155,16 @@ class OptionChange:
     image_id: int | None = None
 
 
+def option_changes(*, question: Question, values: list) -> list[OptionChange]:
+    """The edited options from one value per option, A first: a text for `what` questions, an
+    image id for `which` questions (the page's form and the API both give them so)."""
+    if question.kind == Question.WHAT:
+        return [OptionChange(text=str(value)) for value in values]
+    if question.kind == Question.WHICH:
+        return [OptionChange(image_id=value) for value in values]
+    raise QuizError("True/false questions have no options to change; choose which answer is right.")
+
+
 @transaction.atomic
 def question_update(
     *,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.quizzes import services
 from apps.quizzes.export import results_csv_response
 from apps.quizzes.forms import BuildQuizForm, JoinForm, QuestionForm, QuizSettingsForm
-from apps.quizzes.models import Question, Quiz
+from apps.quizzes.models import Quiz
 from apps.quizzes.selectors import (
     LETTERS,
     attempt_get_for_user,
@@ -24,14 +24,14 @@ from apps.quizzes.selectors import (
     attempts_of,
     attempts_used,
     question_get_for_user,
+    quiz_facts,
     quiz_get_for_user,
-    quiz_hidden_question_count,
     quiz_question_stats,
     quiz_results_by_student,
     quizzes_joined_by,
     quizzes_owned_by,
 )
-from apps.quizzes.services import OptionChange, QuizError
+from apps.quizzes.services import QuizError
 from apps.studysets.models import StudySet
 from apps.studysets.selectors import studyset_get_for_user
 
@@ -198,8 +198,7 @@ def manage(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "error": error,
         "questions": questions,
-        "locked": quiz.attempts.exists(),
-        "hidden": quiz_hidden_question_count(quiz=quiz),
+        "facts": quiz_facts(quiz=quiz),
         "state": quiz.state(),
         "time_zone": timezone.get_current_timezone_name(),
         "join_url": request.build_absolute_uri(f"{reverse('quizzes:join')}?code={quiz.join_code}")
@@ -240,11 +239,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
-            options = [
-                OptionChange(text=value) if question.kind == Question.WHAT else OptionChange(image_id=value)
-                for name, value in data.items()
-                if name.startswith("option_")
-            ]
+            values = [value for name, value in data.items() if name.startswith("option_")]
             try:
                 services.question_update(
                     question=question,
@@ -252,7 +247,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
                     prompt=data["prompt"],
                     explanation=data["explanation"],
                     correct=data["correct"],
-                    options=options,
+                    options=services.option_changes(question=question, values=values) if values else None,
                 )
             except QuizError as exc:
                 error, status = str(exc), exc.status
