@@ -1,7 +1,7 @@
 """The authentication backend: Django's, with repeated failed log-ins locked out.
 
-Every password log-in that carries a request goes through here — the log-in page, the admin's
-log-in page and, later, the API — so one place enforces the limit for all of them.
+Every password log-in that carries a request goes through here — the log-in page and the admin's
+log-in page (the API takes no passwords, only Bearer tokens) — so one place enforces the limit.
 """
 
 from __future__ import annotations

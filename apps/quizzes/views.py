@@ -71,7 +71,9 @@ def _buildable_sets(request: HttpRequest) -> list[StudySet]:
     """The user's own sets, plus the public set they came from (when they came from one)."""
     sets = list(StudySet.objects.filter(owner=request.user).order_by("title"))
     wanted = request.POST.get("studyset") or request.GET.get("studyset")
-    if wanted and wanted.isdecimal() and all(s.pk != int(wanted) for s in sets):
+    if wanted and not (wanted.isascii() and wanted.isdecimal()):
+        raise QuizError("No study set has that number; choose one of your study sets.")
+    if wanted and all(s.pk != int(wanted) for s in sets):
         with suppress(Http404):  # not readable: left out, so the form refuses the choice
             sets.insert(0, studyset_get_for_user(request.user, int(wanted)))
     return sets
@@ -81,9 +83,9 @@ def _buildable_sets(request: HttpRequest) -> list[StudySet]:
 def create(request: HttpRequest) -> HttpResponse:
     try:
         services.quiz_check_can_build(request.user)
+        studysets = _buildable_sets(request)
     except QuizError as exc:
         return _problem(request, str(exc), status=exc.status)
-    studysets = _buildable_sets(request)
     form = BuildQuizForm(
         request.POST or None, studysets=studysets, initial={"studyset": request.GET.get("studyset")}
     )
