@@ -22,6 +22,7 @@ from apps.quizzes.models import Attempt, Question, Quiz
 from apps.quizzes.selectors import (
     attempt_get_for_user,
     attempt_questions,
+    attempt_shows_answers,
     attempts_of,
     attempts_used,
     question_get_for_user,
@@ -62,7 +63,11 @@ def quiz_response(request: Request, quiz: Quiz, *, status_code: int = 200) -> Re
 
 
 def attempt_response(request: Request, attempt: Attempt) -> Response:
-    context = {"request": request, "questions": attempt_questions(attempt=attempt)}
+    context = {
+        "request": request,
+        "questions": attempt_questions(attempt=attempt),
+        "reveal": attempt_shows_answers(attempt=attempt, viewer=request.user),
+    }
     return Response(AttemptSerializer(attempt, context=context).data)
 
 
@@ -249,7 +254,8 @@ class AttemptDetailView(APIView):
 
     @extend_schema(
         summary="An attempt: its questions to answer, or once handed in its score and feedback",
-        description="For its student and the quiz's instructor.",
+        description="For its student and the quiz's instructor. The right answers, explanations and "
+        "sources come when `answers_shown` is true: the quiz's setting of that name says when.",
         responses={200: AttemptSerializer, 401: ERROR, 404: ERROR},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -260,7 +266,8 @@ class AttemptSubmitView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="Hand in an attempt's answers (its student); the response has the score and feedback",
+        summary="Hand in an attempt's answers (its student); the response has the score, and the "
+        "answers when the quiz shows them now",
         request=SubmitSerializer,
         responses={200: AttemptSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
     )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from apps.corpus.selectors import images_visible_to
 from apps.quizzes.models import Answer, Attempt, Option, Participant, Question, Quiz
@@ -98,6 +101,37 @@ def quiz_facts(*, quiz: Quiz) -> QuizFacts:
         hidden_question_count=quiz_hidden_question_count(quiz=quiz),
         locked=quiz.attempts.exists(),
     )
+
+
+def hand_in_deadline(*, quiz: Quiz) -> datetime | None:
+    """The last moment an attempt can be handed in: MIRAGE_QUIZ_SUBMIT_GRACE_MINUTES after the quiz
+    closes, so a student who began in time keeps their work; None when the quiz never closes."""
+    if quiz.closes_at is None:
+        return None
+    return quiz.closes_at + timedelta(minutes=settings.MIRAGE_QUIZ_SUBMIT_GRACE_MINUTES)
+
+
+def attempt_shows_answers(*, attempt: Attempt, viewer, now: datetime | None = None) -> bool:
+    """Whether this viewer sees the right answers, explanations and image sources of the attempt.
+
+    Never before it is handed in. Its quiz's instructor always, after. Its student as the quiz's
+    `answers_shown` says: after each attempt; after their last allowed attempt; or once the quiz
+    has closed and no one can hand in any more (which also ends "the last allowed attempt").
+    """
+    if not attempt.is_submitted:
+        return False
+    quiz = attempt.quiz
+    if viewer is not None and quiz.owner_id == viewer.pk:
+        return True
+    if quiz.answers_shown == Quiz.AFTER_EACH_ATTEMPT:
+        return True
+    deadline = hand_in_deadline(quiz=quiz)
+    if deadline is not None and (now or timezone.now()) > deadline:
+        return True
+    if quiz.answers_shown == Quiz.AFTER_LAST_ATTEMPT:
+        handed_in = Attempt.objects.filter(quiz=quiz, user_id=attempt.user_id, submitted_at__isnull=False)
+        return handed_in.count() >= quiz.attempts_allowed
+    return False
 
 
 def attempt_visible_question_ids(*, attempt: Attempt) -> list[int]:

@@ -1,7 +1,8 @@
 """Quizzes, questions, attempts and results as JSON, and what the API accepts to change them.
 
 While an attempt is not handed in, a student sees the pictures only: no image ids, captions,
-explanations or right answers, since any of them would give the answer away.
+explanations or right answers, since any of them would give the answer away; after, they see them
+when `attempt_shows_answers` says so (the quiz's instructor chooses when).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ class QuizSerializer(QuizSummarySerializer):
             "attempts_allowed",
             "shuffle_questions",
             "shuffle_options",
+            "answers_shown",
             "is_owner",
             "your_attempts",
             "attempts_left",
@@ -245,9 +247,9 @@ class AttemptOptionSerializer(serializers.Serializer):
     letter = serializers.CharField()
     text = serializers.CharField(source="option.text")
     picture = serializers.SerializerMethodField(help_text="For `which` questions: the image to choose")
-    is_correct = serializers.SerializerMethodField(help_text="Null until the attempt is handed in")
+    is_correct = serializers.SerializerMethodField(help_text="Null until the answers are shown")
     image = serializers.SerializerMethodField(
-        help_text="For `which` questions, once handed in: the image with its caption and source"
+        help_text="For `which` questions, once the answers are shown: the image with its caption and source"
     )
 
     @extend_schema_field(PictureSerializer(allow_null=True))
@@ -267,7 +269,7 @@ class AttemptOptionSerializer(serializers.Serializer):
 
 
 class AttemptQuestionSerializer(serializers.Serializer):
-    """A question of an attempt, in the attempt's order; what it reveals depends on `is_submitted`."""
+    """A question of an attempt, in the attempt's order; what it reveals depends on `answers_shown`."""
 
     id = serializers.IntegerField(source="question.pk")
     number = serializers.IntegerField()
@@ -276,10 +278,10 @@ class AttemptQuestionSerializer(serializers.Serializer):
     picture = serializers.SerializerMethodField(help_text="The image asked about; null for `which`")
     options = serializers.SerializerMethodField()
     chosen_option = serializers.SerializerMethodField(help_text="Your answer's option id, once handed in")
-    is_correct = serializers.SerializerMethodField(help_text="Null until handed in")
-    explanation = serializers.SerializerMethodField(help_text="Null until handed in")
+    is_correct = serializers.SerializerMethodField(help_text="Null until the answers are shown")
+    explanation = serializers.SerializerMethodField(help_text="Null until the answers are shown")
     image = serializers.SerializerMethodField(
-        help_text="Once handed in: the image asked about, with its caption, source and licence"
+        help_text="Once the answers are shown: the image asked about, with its caption, source and licence"
     )
 
     @extend_schema_field(PictureSerializer(allow_null=True))
@@ -316,6 +318,10 @@ class AttemptSerializer(AttemptSummarySerializer):
     attempts_allowed = serializers.IntegerField(source="quiz.attempts_allowed", read_only=True)
     closes_at = serializers.DateTimeField(source="quiz.closes_at", read_only=True, allow_null=True)
     is_submitted = serializers.BooleanField(read_only=True)
+    answers_shown = serializers.SerializerMethodField(
+        help_text="Whether the right answers, explanations and sources are shown to you now: never "
+        "before the attempt is handed in, then as the quiz's `answers_shown` setting says"
+    )
     questions = serializers.SerializerMethodField()
 
     class Meta(AttemptSummarySerializer.Meta):
@@ -325,14 +331,17 @@ class AttemptSerializer(AttemptSummarySerializer):
             "attempts_allowed",
             "closes_at",
             "is_submitted",
+            "answers_shown",
             "questions",
         ]
         read_only_fields = fields
 
+    def get_answers_shown(self, attempt: Attempt) -> bool:
+        return self.context["reveal"]
+
     @extend_schema_field(AttemptQuestionSerializer(many=True))
     def get_questions(self, attempt: Attempt) -> list[dict]:
-        context = {**self.context, "reveal": attempt.is_submitted}
-        return AttemptQuestionSerializer(self.context["questions"], many=True, context=context).data
+        return AttemptQuestionSerializer(self.context["questions"], many=True, context=self.context).data
 
 
 class ResultAttemptSerializer(serializers.ModelSerializer):
@@ -408,6 +417,12 @@ class SettingsSerializer(serializers.Serializer):
     attempts_allowed = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ATTEMPTS_ALLOWED)
     shuffle_questions = serializers.BooleanField(required=False)
     shuffle_options = serializers.BooleanField(required=False)
+    answers_shown = serializers.ChoiceField(
+        choices=Quiz.ANSWERS_SHOWN,
+        required=False,
+        help_text="When students see the right answers, explanations and sources of an attempt "
+        "handed in: after_attempt, after_last_attempt (or once the quiz closes), after_close",
+    )
 
 
 class QuestionEditSerializer(serializers.Serializer):

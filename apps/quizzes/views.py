@@ -21,6 +21,7 @@ from apps.quizzes.selectors import (
     LETTERS,
     attempt_get_for_user,
     attempt_questions,
+    attempt_shows_answers,
     attempts_of,
     attempts_used,
     question_get_for_user,
@@ -169,8 +170,10 @@ def attempt(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             return render(request, "quizzes/take.html", context | {"error": str(exc)}, status=exc.status)
         return redirect("quizzes:attempt", pk=attempt.pk)
-    template = "quizzes/feedback.html" if attempt.is_submitted else "quizzes/take.html"
-    return render(request, template, context)
+    if attempt.is_submitted:
+        reveal = attempt_shows_answers(attempt=attempt, viewer=request.user)
+        return render(request, "quizzes/feedback.html", context | {"reveal": reveal})
+    return render(request, "quizzes/take.html", context)
 
 
 @login_required
