@@ -76,7 +76,7 @@ def quiz_build_from_studyset(
         )
     title = " ".join((title or "").split())[:200] or f"Quiz: {studyset.title}"[:200]
     quiz = Quiz.objects.create(owner=instructor, studyset=studyset, title=title)
-    for position, draft in enumerate(draft_questions(images=images, kinds=kinds, viewer=instructor)):
+    for position, draft in enumerate(draft_questions(images=images, kinds=kinds)):
         question = Question.objects.create(
             quiz=quiz,
             kind=draft.kind,
