@@ -25,9 +25,11 @@ from apps.quizzes.selectors import attempt_visible_question_ids, hand_in_deadlin
 from apps.studysets.models import StudySet
 from apps.studysets.selectors import studyset_can_read, studyset_items_visible
 
-# Join codes avoid characters that are easily confused (0/O/Q/D, 1/I/L, 2/Z, 5/S, 8/B, U/V).
-JOIN_CODE_ALPHABET = "ACEFGHJKMNPRTWXY34679"
-JOIN_CODE_LENGTH = 6
+# Join codes: 30 symbols (Crockford's base-32 less 0 and 1), so no two look alike (no 0/O, 1/I/L,
+# U/V), and 8 of them: 30**8 ≈ 6.6e11 codes, too many to guess. Codes drawn before, shorter and from
+# fewer symbols, still join: a code is looked up as typed.
+JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+JOIN_CODE_LENGTH = 8
 MAX_ATTEMPTS_ALLOWED = 20
 ALL_KINDS = [Question.WHAT, Question.WHICH, Question.TRUE_FALSE]
 

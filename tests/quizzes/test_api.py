@@ -213,7 +213,7 @@ def test_a_draft_is_edited_question_by_question_then_published():
     assert "read the same" in assert_error(same_twice, 400, "invalid")["message"]
     assert deleted.status_code == 204 and quiz.questions.count() == 3
     assert published.status_code == 200 and published.json()["state"] == "open"
-    assert len(published.json()["join_code"]) == 6
+    assert len(published.json()["join_code"]) == 8
 
 
 def test_questions_are_locked_once_a_student_has_taken_the_quiz(world):
