@@ -24,11 +24,11 @@ from apps.quizzes.selectors import (
     attempt_questions,
     attempt_shows_answers,
     attempts_of,
-    attempts_used,
     question_get_for_user,
     questions_visible_to,
     quiz_facts,
     quiz_get_for_user,
+    quiz_progress,
     quiz_question_stats,
     quiz_results_by_student,
     quizzes_of,
@@ -56,7 +56,7 @@ MANAGE_ERRORS = {401: ERROR, 403: ERROR, 404: ERROR}
 def quiz_response(request: Request, quiz: Quiz, *, status_code: int = 200) -> Response:
     context = {
         "request": request,
-        "attempts": attempts_used(quiz=quiz, user=request.user),
+        "progress": quiz_progress(quiz=quiz, user=request.user),
         "facts": quiz_facts(quiz=quiz) if quiz.owner_id == request.user.pk else None,
     }
     return Response(QuizSerializer(quiz, context=context).data, status=status_code)

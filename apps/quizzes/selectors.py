@@ -222,8 +222,26 @@ def quizzes_joined_by(*, user) -> QuerySet[Quiz]:
     )
 
 
-def attempts_used(*, quiz: Quiz, user) -> list[Attempt]:
-    return list(Attempt.objects.filter(quiz=quiz, user=user).order_by("number"))
+@dataclass
+class QuizProgress:
+    """A user's attempts at one quiz, as its page and the API show them."""
+
+    quiz: Quiz
+    attempts: list[Attempt]  # in order, handed in or not
+
+    @property
+    def unfinished(self) -> Attempt | None:
+        return next((a for a in self.attempts if not a.is_submitted), None)
+
+    @property
+    def attempts_left(self) -> int:
+        return max(self.quiz.attempts_allowed - len(self.attempts), 0)
+
+
+def quiz_progress(*, quiz: Quiz, user) -> QuizProgress:
+    return QuizProgress(
+        quiz=quiz, attempts=list(Attempt.objects.filter(quiz=quiz, user=user).order_by("number"))
+    )
 
 
 # --- results (instructors) --------------------------------------------------------------------------

@@ -169,13 +169,14 @@ class QuizSerializer(QuizSummarySerializer):
 
     @extend_schema_field(AttemptSummarySerializer(many=True))
     def get_your_attempts(self, quiz: Quiz) -> list[dict]:
-        return AttemptSummarySerializer(self.context["attempts"], many=True).data
+        return AttemptSummarySerializer(self.context["progress"].attempts, many=True).data
 
     def get_attempts_left(self, quiz: Quiz) -> int:
-        return max(quiz.attempts_allowed - len(self.context["attempts"]), 0)
+        return self.context["progress"].attempts_left
 
     def get_unfinished_attempt(self, quiz: Quiz) -> int | None:
-        return next((a.pk for a in self.context["attempts"] if not a.is_submitted), None)
+        unfinished = self.context["progress"].unfinished
+        return unfinished.pk if unfinished else None
 
     def get_join_code(self, quiz: Quiz) -> str | None:
         return quiz.join_code if self._facts() else None

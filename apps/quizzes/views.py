@@ -23,10 +23,10 @@ from apps.quizzes.selectors import (
     attempt_questions,
     attempt_shows_answers,
     attempts_of,
-    attempts_used,
     question_get_for_user,
     quiz_facts,
     quiz_get_for_user,
+    quiz_progress,
     quiz_question_stats,
     quiz_results_by_student,
     quizzes_joined_by,
@@ -119,13 +119,13 @@ def create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     quiz = quiz_get_for_user(request.user, pk)
-    used = attempts_used(quiz=quiz, user=request.user)
+    progress = quiz_progress(quiz=quiz, user=request.user)
     context = {
         "quiz": quiz,
         "is_owner": quiz.owner_id == request.user.pk,
-        "attempts": used,
-        "unfinished": next((a for a in used if not a.is_submitted), None),
-        "attempts_left": max(quiz.attempts_allowed - len(used), 0),
+        "attempts": progress.attempts,
+        "unfinished": progress.unfinished,
+        "attempts_left": progress.attempts_left,
         "state": quiz.state(),
     }
     return render(request, "quizzes/detail.html", context)
