@@ -60,6 +60,7 @@ class TokenCreateSerializer(serializers.Serializer):
 class TokenListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination
+    serializer_class = TokenCreateSerializer  # what POST takes (DRF's OPTIONS describes it)
 
     @extend_schema(
         summary="Your API tokens, newest first",

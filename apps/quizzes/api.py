@@ -84,6 +84,7 @@ def questions_data(request: Request, quiz: Quiz, questions: list[Question]) -> l
 class QuizListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination
+    serializer_class = BuildSerializer  # what POST takes (DRF's OPTIONS describes it)
 
     @extend_schema(
         summary="Quizzes you built and quizzes you joined, newest first",

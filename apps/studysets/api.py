@@ -69,6 +69,7 @@ def item_response(request: Request, item: StudySetItem, *, status_code: int = 20
 class StudySetListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination
+    serializer_class = StudySetWriteSerializer  # what POST takes (DRF's OPTIONS describes it)
 
     @extend_schema(
         summary="Your study sets, most recently changed first",
@@ -143,6 +144,7 @@ class StudySetDetailView(APIView):
 class StudySetItemsView(GenericAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
     pagination_class = Pagination
+    serializer_class = ItemAddSerializer  # what POST takes (DRF's OPTIONS describes it)
 
     @extend_schema(
         summary="The items of a study set you can see, in order",
