@@ -1,4 +1,4 @@
-"""The current user's account: who they are, and the images they made.
+"""The current user's account: who they are, the images they made, and their API tokens.
 
 There is deliberately no password log-in, sign-up or email change here. API clients authenticate
 with personal Bearer tokens (apps.core.tokens), so no endpoint can be used to guess passwords around the
@@ -11,15 +11,14 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.selectors import PROFILE_IMAGES, user_images
+from apps.accounts.selectors import user_images
 from apps.accounts.serializers import MeSerializer, OwnImageSerializer
-from apps.core.api import ERROR, validated
+from apps.core.api import ERROR, Pagination, validated
 from apps.core.authentication import SessionOnly
 from apps.core.models import ApiToken
 from apps.core.tokens import (
@@ -39,14 +38,10 @@ class MeView(APIView):
         return Response(MeSerializer(request.user).data)
 
 
-class OwnImagesPagination(PageNumberPagination):
-    page_size = PROFILE_IMAGES
-
-
 class MyImagesView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OwnImageSerializer
-    pagination_class = OwnImagesPagination
+    pagination_class = Pagination
 
     @extend_schema(
         summary="The images you generated, newest first, with their moderation state",
@@ -81,15 +76,18 @@ class TokenCreateSerializer(serializers.Serializer):
     read_only = serializers.BooleanField(default=False, help_text="Only GET, HEAD and OPTIONS requests.")
 
 
-class TokenListView(APIView):
+class TokenListView(GenericAPIView):
     permission_classes = [SessionOnly]
+    pagination_class = Pagination
+    serializer_class = TokenCreateSerializer  # what POST takes (DRF's OPTIONS describes it)
 
     @extend_schema(
-        summary="Your API tokens", responses={200: ApiTokenSerializer(many=True), 401: ERROR, 403: ERROR}
+        summary="Your API tokens, newest first",
+        responses={200: ApiTokenSerializer(many=True), 401: ERROR, 403: ERROR},
     )
     def get(self, request: Request) -> Response:
-        tokens = api_tokens_of(request.user)
-        return Response(ApiTokenSerializer(tokens, many=True).data)
+        page = self.paginate_queryset(api_tokens_of(request.user))
+        return self.get_paginated_response(ApiTokenSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Create an API token (the token is in the response, once)",

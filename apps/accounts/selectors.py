@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.accounts.models import LoginThrottle, User
 from apps.corpus.models import Image
 
-PROFILE_IMAGES = 50  # a page of a user's own images, on the profile and in the API
+PROFILE_IMAGES = 50  # the user's own images on the profile page (the API pages with Pagination)
 
 
 def throttle_key(username: str) -> str:

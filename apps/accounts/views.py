@@ -1,4 +1,5 @@
-"""Account pages. Django's auth views do the work; these add sign-up, the profile and the lock-out."""
+"""Account pages. Django's auth views do the work; these add sign-up, the profile, the lock-out
+and the API token pages."""
 
 from __future__ import annotations
 

@@ -323,3 +323,10 @@ def description_store(
             )
     except IntegrityError:
         return Description.objects.get(query=query, model=model_spec, k=k, captions_key=key)
+
+
+def descriptions_forget_image(*, image_id: int) -> int:
+    """Delete the cached descriptions that quote this image's caption (a moderator rejected it), so
+    that none is shown again or answers from the cache; returns how many went."""
+    deleted, _ = Description.objects.filter(sources__contains=[{"image_id": image_id}]).delete()
+    return deleted

@@ -1,4 +1,4 @@
-"""Who may moderate: the one access check every moderation page uses."""
+"""Who may moderate: the one access check every moderation page and endpoint uses."""
 
 from __future__ import annotations
 

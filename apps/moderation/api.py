@@ -6,26 +6,18 @@ which any logged-in user may do for an image they can see.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ERROR
+from apps.core.api import ERROR, Pagination, validated
 from apps.corpus.selectors import image_get_for_user
 from apps.moderation.access import moderator_check
-from apps.moderation.selectors import (
-    LOG_PAGE,
-    QUEUE_KINDS,
-    QUEUE_PAGE,
-    decision_log,
-    image_review,
-    moderation_queue,
-)
+from apps.moderation.selectors import decision_log, image_review, moderation_queue
 from apps.moderation.serializers import (
     DecideSerializer,
     DecisionSerializer,
@@ -49,39 +41,22 @@ class IsModerator(BasePermission):
         return True
 
 
-class QueuePagination(PageNumberPagination):
-    page_size = QUEUE_PAGE
-
-
-class LogPagination(PageNumberPagination):
-    page_size = LOG_PAGE
-
-
 PAGE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
 
 
 class QueueView(GenericAPIView):
     permission_classes = [IsModerator]
     serializer_class = QueueItemSerializer
-    pagination_class = QueuePagination
+    pagination_class = Pagination
 
     @extend_schema(
         summary="The moderation queue: images waiting for a decision, longest-waiting first",
-        parameters=[
-            OpenApiParameter(
-                "kind",
-                str,
-                enum=list(QUEUE_KINDS),
-                description="pending: new generated images; reported: images with open reports; "
-                "all (default): both",
-            )
-        ],
+        parameters=[QueueParamsSerializer],
         responses={200: QueueItemSerializer(many=True), **PAGE_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        params = QueueParamsSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        page = self.paginate_queryset(moderation_queue(kind=params.validated_data["kind"]))
+        kind = validated(QueueParamsSerializer, request.query_params)["kind"]
+        page = self.paginate_queryset(moderation_queue(kind=kind))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
@@ -110,13 +85,9 @@ class DecideView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         image = image_get_for_user(request.user, pk)
-        data = DecideSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(DecideSerializer, request.data)
         decision = moderation_decide(
-            moderator=request.user,
-            image=image,
-            decision=data.validated_data["action"],
-            reason=data.validated_data["reason"],
+            moderator=request.user, image=image, decision=data["action"], reason=data["reason"]
         )
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
@@ -133,26 +104,23 @@ class ReportView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         image = image_get_for_user(request.user, pk)
-        data = ReportRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        report = image_report(user=request.user, image=image, reason=data.validated_data["reason"])
+        reason = validated(ReportRequestSerializer, request.data)["reason"]
+        report = image_report(user=request.user, image=image, reason=reason)
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
 class DecisionLogView(GenericAPIView):
     permission_classes = [IsModerator]
     serializer_class = DecisionSerializer
-    pagination_class = LogPagination
+    pagination_class = Pagination
 
     @extend_schema(
         summary="The decision log: who decided what, when and why; newest first",
-        parameters=[OpenApiParameter("image", int, description="Only decisions on this image")],
+        parameters=[LogParamsSerializer],
         responses={200: DecisionSerializer(many=True), **PAGE_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        params = LogParamsSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        pk = params.validated_data.get("image")
+        pk = validated(LogParamsSerializer, request.query_params).get("image")
         image = image_get_for_user(request.user, pk) if pk is not None else None
         page = self.paginate_queryset(decision_log(image=image))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

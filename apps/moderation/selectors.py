@@ -11,7 +11,7 @@ from apps.corpus.models import Image
 from apps.moderation.models import Decision, Report
 
 QUEUE_KINDS = {"all": "Everything waiting", "pending": "New generated images", "reported": "Reported images"}
-# Page sizes, the same on the pages and in the API.
+# Page sizes of the moderation pages (API lists page with apps.core.api.Pagination).
 QUEUE_PAGE = 20
 LOG_PAGE = 50
 

@@ -91,7 +91,11 @@ class ReviewSerializer(serializers.Serializer):
 
 
 class QueueParamsSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=list(QUEUE_KINDS), default="all")
+    kind = serializers.ChoiceField(
+        choices=list(QUEUE_KINDS),
+        default="all",
+        help_text="pending: new generated images; reported: images with open reports; all: both",
+    )
 
 
 class LogParamsSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from apps.accounts.models import User
 from apps.core.errors import UserError
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
+from apps.generation.services import descriptions_forget_image
 from apps.moderation.models import Decision, Report
 
 MAX_REASON_CHARS = 2000
@@ -62,7 +63,7 @@ def moderation_decide(*, moderator: User, image: Image, decision: str, reason: s
 
     - approve: the image becomes visible to everyone (its open reports are answered too);
     - reject: hidden from everyone but its author and moderators; the author sees the reason,
-      which is therefore required;
+      which is therefore required; cached descriptions that quote its caption are deleted;
     - dismiss: the image stays as it is; its open reports are closed.
     """
     if not getattr(moderator, "is_moderator", False):
@@ -89,6 +90,8 @@ def moderation_decide(*, moderator: User, image: Image, decision: str, reason: s
             image.moderation_state = after
             image.moderation_reason = reason if after == Image.REJECTED else ""
             image.save(update_fields=["moderation_state", "moderation_reason", "updated_at"])
+            if after == Image.REJECTED:
+                descriptions_forget_image(image_id=image.pk)  # they quote its caption
         record = Decision.objects.create(
             image=image,
             image_label=f"{image.dataset.name} · {image.external_id}",

@@ -42,6 +42,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     image = image_get_for_user(request.user, pk)
     form = DecisionForm(request.POST or None)
+    status = 400 if form.is_bound else 200  # a form that does not validate
     if request.method == "POST" and form.is_valid():
         try:
             moderation_decide(
@@ -52,23 +53,26 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ModerationError as exc:
             form.add_error(None, str(exc))
+            status = exc.status
         else:
             messages.success(request, f"{image.external_id}: {DONE[form.cleaned_data['decision']]}.")
             return redirect(safe_next(request) or reverse("moderation:queue"))
     review = image_review(image=image)
     context = {"image": image, "form": form, "open_reports": review.open_reports, "history": review.history}
-    return render(request, "moderation/review.html", context, status=400 if form.is_bound else 200)
+    return render(request, "moderation/review.html", context, status=status)
 
 
 @login_required
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     image = image_get_for_user(request.user, pk)
     form = ReportForm(request.POST or None)
+    status = 400 if form.is_bound else 200  # a form that does not validate
     if request.method == "POST" and form.is_valid():
         try:
             image_report(user=request.user, image=image, reason=form.cleaned_data["reason"])
         except ModerationError as exc:
             form.add_error(None, str(exc))
+            status = exc.status
         else:
             messages.success(request, "Thank you. A moderator will review this image.")
             return redirect("corpus:image_detail", pk=image.pk)
@@ -77,7 +81,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "already_reported": report_is_open(user=request.user, image=image),
     }
-    return render(request, "moderation/report.html", context, status=400 if form.is_bound else 200)
+    return render(request, "moderation/report.html", context, status=status)
 
 
 @moderator_required

@@ -9,28 +9,29 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ERROR, DownloadNegotiation, validated
+from apps.core.api import ERROR, DownloadNegotiation, Pagination, validated
 from apps.quizzes import services
 from apps.quizzes.export import results_csv_response
 from apps.quizzes.models import Attempt, Question, Quiz
 from apps.quizzes.selectors import (
     attempt_get_for_user,
     attempt_questions,
+    attempt_shows_answers,
     attempts_of,
-    attempts_used,
     question_get_for_user,
     questions_visible_to,
     quiz_facts,
     quiz_get_for_user,
+    quiz_progress,
     quiz_question_stats,
     quiz_results_by_student,
-    quizzes_joined_by,
-    quizzes_owned_by,
+    quizzes_of,
 )
 from apps.quizzes.serializers import (
     AttemptSerializer,
@@ -39,7 +40,8 @@ from apps.quizzes.serializers import (
     JoinSerializer,
     QuestionEditSerializer,
     QuestionSerializer,
-    QuizListSerializer,
+    QuizListItemSerializer,
+    QuizListParamsSerializer,
     QuizSerializer,
     ResultsSerializer,
     SettingsSerializer,
@@ -54,14 +56,18 @@ MANAGE_ERRORS = {401: ERROR, 403: ERROR, 404: ERROR}
 def quiz_response(request: Request, quiz: Quiz, *, status_code: int = 200) -> Response:
     context = {
         "request": request,
-        "attempts": attempts_used(quiz=quiz, user=request.user),
+        "progress": quiz_progress(quiz=quiz, user=request.user),
         "facts": quiz_facts(quiz=quiz) if quiz.owner_id == request.user.pk else None,
     }
     return Response(QuizSerializer(quiz, context=context).data, status=status_code)
 
 
 def attempt_response(request: Request, attempt: Attempt) -> Response:
-    context = {"request": request, "questions": attempt_questions(attempt=attempt)}
+    context = {
+        "request": request,
+        "questions": attempt_questions(attempt=attempt),
+        "reveal": attempt_shows_answers(attempt=attempt, viewer=request.user),
+    }
     return Response(AttemptSerializer(attempt, context=context).data)
 
 
@@ -75,18 +81,22 @@ def questions_data(request: Request, quiz: Quiz, questions: list[Question]) -> l
     return QuestionSerializer(questions, many=True, context=context).data
 
 
-class QuizListView(APIView):
+class QuizListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
+    serializer_class = BuildSerializer  # what POST takes (DRF's OPTIONS describes it)
 
     @extend_schema(
-        summary="Quizzes you built and quizzes you joined",
+        summary="Quizzes you built and quizzes you joined, newest first",
         operation_id="quizzes_list",
-        responses={200: QuizListSerializer, 401: ERROR},
+        parameters=[QuizListParamsSerializer],
+        responses={200: QuizListItemSerializer(many=True), 400: ERROR, 401: ERROR, 404: ERROR},
     )
     def get(self, request: Request) -> Response:
-        owned = quizzes_owned_by(user=request.user).select_related("owner")
-        body = {"owned": owned, "joined": quizzes_joined_by(user=request.user)}
-        return Response(QuizListSerializer(body).data)
+        role = validated(QuizListParamsSerializer, request.query_params)["role"]
+        page = self.paginate_queryset(quizzes_of(user=request.user, role=role))
+        data = QuizListItemSerializer(page, many=True, context={"request": request}).data
+        return self.get_paginated_response(data)
 
     @extend_schema(
         summary="Build a draft quiz from a study set (instructors): one question per image",
@@ -162,8 +172,9 @@ class QuizPublishView(APIView):
         return quiz_response(request, quiz)
 
 
-class QuestionListView(APIView):
+class QuestionListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
 
     @extend_schema(
         summary="A quiz's questions with their right answers (its instructor)",
@@ -174,7 +185,8 @@ class QuestionListView(APIView):
         questions = quiz.questions.select_related("image__dataset").prefetch_related(
             "options__image__dataset"
         )
-        return Response(questions_data(request, quiz, list(questions)))
+        page = self.paginate_queryset(questions.order_by("position", "pk"))
+        return self.get_paginated_response(questions_data(request, quiz, page))
 
 
 class QuestionDetailView(APIView):
@@ -225,15 +237,17 @@ class AttemptStartView(APIView):
         return attempt_response(request, services.attempt_start(quiz=quiz, user=request.user))
 
 
-class AttemptListView(APIView):
+class AttemptListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
 
     @extend_schema(
         summary="Your attempts at quizzes, latest first",
-        responses={200: AttemptSummarySerializer(many=True), 401: ERROR},
+        responses={200: AttemptSummarySerializer(many=True), 401: ERROR, 404: ERROR},
     )
     def get(self, request: Request) -> Response:
-        return Response(AttemptSummarySerializer(attempts_of(user=request.user), many=True).data)
+        page = self.paginate_queryset(attempts_of(user=request.user))
+        return self.get_paginated_response(AttemptSummarySerializer(page, many=True).data)
 
 
 class AttemptDetailView(APIView):
@@ -241,7 +255,8 @@ class AttemptDetailView(APIView):
 
     @extend_schema(
         summary="An attempt: its questions to answer, or once handed in its score and feedback",
-        description="For its student and the quiz's instructor.",
+        description="For its student and the quiz's instructor. The right answers, explanations and "
+        "sources come when `answers_shown` is true: the quiz's setting of that name says when.",
         responses={200: AttemptSerializer, 401: ERROR, 404: ERROR},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -252,7 +267,8 @@ class AttemptSubmitView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="Hand in an attempt's answers (its student); the response has the score and feedback",
+        summary="Hand in an attempt's answers (its student); the response has the score, and the "
+        "answers when the quiz shows them now",
         request=SubmitSerializer,
         responses={200: AttemptSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
     )

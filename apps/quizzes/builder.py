@@ -4,6 +4,10 @@ Reads only; `services.quiz_build_from_studyset` stores what this drafts. Distrac
 from the other images of the study set (on topic for the class), then from the corpus images whose
 captions are nearest in the caption embedding space but not near-duplicates, then from other
 images of the same modality. A distractor never reads the same as the right answer.
+
+Distractors and false true/false statements come only from images everyone may see
+(`images_visible_to(None)`), never from the instructor's own unapproved images: their captions
+would reach every student who takes the quiz.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from pgvector.django import CosineDistance
 
 from apps.corpus.models import Embedding, Image
@@ -70,15 +74,19 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
-def _caption_neighbours(*, image: Image, viewer) -> list[Image]:
-    """Visible images whose captions are nearest in meaning, near-duplicates left out."""
+def _public() -> QuerySet[Image]:
+    return images_visible_to(None)
+
+
+def _caption_neighbours(*, image: Image) -> list[Image]:
+    """Public images whose captions are nearest in meaning, near-duplicates left out."""
     stored = (
         Embedding.objects.filter(space__name=CAPTION, image=image).values_list("vector", flat=True).first()
     )
     if stored is None:
         return []
     rows = (
-        Embedding.objects.filter(space__name=CAPTION, image__in=images_visible_to(viewer).values("pk"))
+        Embedding.objects.filter(space__name=CAPTION, image__in=_public().values("pk"))
         .exclude(image=image)
         .annotate(distance=CosineDistance("vector", stored))
         .filter(distance__gt=1 - NEAR_DUPLICATE_SIMILARITY)
@@ -88,9 +96,9 @@ def _caption_neighbours(*, image: Image, viewer) -> list[Image]:
     return [row.image for row in rows]
 
 
-def _same_modality_first(*, image: Image, viewer) -> Iterable[Image]:
+def _same_modality_first(*, image: Image) -> Iterable[Image]:
     return (
-        images_visible_to(viewer)
+        _public()
         .exclude(pk=image.pk)
         .annotate(
             other=Case(
@@ -101,17 +109,18 @@ def _same_modality_first(*, image: Image, viewer) -> Iterable[Image]:
     )
 
 
-def _candidates(*, image: Image, pool: list[Image], viewer) -> Iterator[Image]:
+def _candidates(*, image: Image, pool: list[Image]) -> Iterator[Image]:
     index = next((i for i, other in enumerate(pool) if other.pk == image.pk), -1)
+    public = set(_public().filter(pk__in=[other.pk for other in pool]).values_list("pk", flat=True))
+    # The set's other public images, starting after this one, so each question gets different ones.
+    in_set = [other for other in pool[index + 1 :] + pool[: max(index, 0)] if other.pk in public]
     seen = {image.pk}
-    # The set's other images, starting after this one, so each question gets different ones.
-    sources = (pool[index + 1 :] + pool[: max(index, 0)], _caption_neighbours(image=image, viewer=viewer))
-    for source in sources:
+    for source in (in_set, _caption_neighbours(image=image)):
         for other in source:
             if other.pk not in seen:
                 seen.add(other.pk)
                 yield other
-    for other in _same_modality_first(image=image, viewer=viewer):
+    for other in _same_modality_first(image=image):
         if other.pk not in seen:
             seen.add(other.pk)
             yield other
@@ -141,12 +150,12 @@ def _placed(correct: OptionDraft, wrong: list[OptionDraft], rng: random.Random) 
 
 
 def draft_question(
-    *, kind: str, image: Image, pool: list[Image], viewer, statement_true: bool = True
+    *, kind: str, image: Image, pool: list[Image], statement_true: bool = True
 ) -> QuestionDraft | None:
     """One question of `kind` about `image`, or None when too few different images exist for it."""
     answer = answer_for(image)
     rng = random.Random(f"{kind}:{image.pk}")  # stable: building twice drafts the same question
-    candidates = _candidates(image=image, pool=pool, viewer=viewer)
+    candidates = _candidates(image=image, pool=pool)
     if kind == Question.WHAT:
         others = _distinct(image, candidates, OPTIONS - 1, need_file=False)
         if len(others) < OPTIONS - 1:
@@ -177,7 +186,7 @@ def draft_question(
     return QuestionDraft(kind=kind, prompt=prompt, image=image, explanation=image.caption, options=options)
 
 
-def draft_questions(*, images: list[Image], kinds: list[str], viewer) -> list[QuestionDraft]:
+def draft_questions(*, images: list[Image], kinds: list[str]) -> list[QuestionDraft]:
     """One question per image, the kinds taken in turn; a kind that cannot be drafted for an image
     (too few different images for four options) gives way to the next. True/false always can."""
     drafts: list[QuestionDraft] = []
@@ -186,7 +195,7 @@ def draft_questions(*, images: list[Image], kinds: list[str], viewer) -> list[Qu
         turn = [kinds[(index + step) % len(kinds)] for step in range(len(kinds))]
         for kind in [*turn, Question.TRUE_FALSE]:
             draft = draft_question(
-                kind=kind, image=image, pool=images, viewer=viewer, statement_true=true_false_count % 2 == 0
+                kind=kind, image=image, pool=images, statement_true=true_false_count % 2 == 0
             )
             if draft is not None:
                 true_false_count += kind == Question.TRUE_FALSE

@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from apps.quizzes.models import Quiz
 from apps.quizzes.selectors import quiz_question_stats, quiz_results_by_student
+from apps.studysets.export import csv_cell
 
 
 def results_filename(quiz: Quiz, what: str) -> str:
@@ -20,9 +21,19 @@ def _iso(moment) -> str:
     return moment.isoformat(timespec="seconds") if moment else ""
 
 
+class _Writer:
+    """csv.writer whose cells go through `csv_cell`, so none can run as a spreadsheet formula."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: list) -> None:
+        self._writer.writerow([csv_cell(value) for value in row])
+
+
 def write_scores_csv(*, quiz: Quiz, out: TextIO) -> None:
     """One row per handed-in attempt; a student who joined but has not handed one in gets one empty row."""
-    writer = csv.writer(out)
+    writer = _Writer(out)
     writer.writerow(["student", "name", "attempt", "started", "submitted", "score", "max_score", "percent"])
     for result in quiz_results_by_student(quiz=quiz):
         if not result.attempts:
@@ -43,7 +54,7 @@ def write_scores_csv(*, quiz: Quiz, out: TextIO) -> None:
 
 
 def write_questions_csv(*, quiz: Quiz, out: TextIO) -> None:
-    writer = csv.writer(out)
+    writer = _Writer(out)
     writer.writerow(["question", "kind", "prompt", "image", "answered", "correct", "share_correct"])
     for stat in quiz_question_stats(quiz=quiz):
         share = stat.share_correct

@@ -47,6 +47,7 @@ class QuizSettingsForm(forms.ModelForm):
             "attempts_allowed",
             "shuffle_questions",
             "shuffle_options",
+            "answers_shown",
         ]
         labels = {
             "opens_at": "Opens at (empty: as soon as published)",
@@ -54,8 +55,14 @@ class QuizSettingsForm(forms.ModelForm):
             "attempts_allowed": "Attempts allowed per student",
             "shuffle_questions": "Shuffle the questions for each attempt",
             "shuffle_options": "Shuffle the options for each attempt",
+            "answers_shown": "Students see the right answers and explanations",
         }
-        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "opens_at": _WHEN, "closes_at": _WHEN}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "opens_at": _WHEN,
+            "closes_at": _WHEN,
+            "answers_shown": forms.RadioSelect,
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -16,6 +16,16 @@ class Quiz(models.Model):
     OPEN = "open"
     CLOSED = "closed"
 
+    # When a student sees the right answers, explanations and sources of an attempt handed in.
+    AFTER_EACH_ATTEMPT = "after_attempt"
+    AFTER_LAST_ATTEMPT = "after_last_attempt"
+    AFTER_CLOSE = "after_close"
+    ANSWERS_SHOWN = [
+        (AFTER_EACH_ATTEMPT, "after each attempt"),
+        (AFTER_LAST_ATTEMPT, "after the last allowed attempt, or once the quiz closes"),
+        (AFTER_CLOSE, "once the quiz closes"),
+    ]
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quizzes_owned"
     )
@@ -29,6 +39,7 @@ class Quiz(models.Model):
     attempts_allowed = models.PositiveSmallIntegerField(default=1)
     shuffle_questions = models.BooleanField(default=True)
     shuffle_options = models.BooleanField(default=True)
+    answers_shown = models.CharField(max_length=20, choices=ANSWERS_SHOWN, default=AFTER_LAST_ATTEMPT)
     join_code = models.CharField(max_length=12, unique=True, null=True, blank=True)  # set when published
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

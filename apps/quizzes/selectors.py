@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from apps.corpus.selectors import images_visible_to
 from apps.quizzes.models import Answer, Attempt, Option, Participant, Question, Quiz
@@ -100,6 +103,37 @@ def quiz_facts(*, quiz: Quiz) -> QuizFacts:
     )
 
 
+def hand_in_deadline(*, quiz: Quiz) -> datetime | None:
+    """The last moment an attempt can be handed in: MIRAGE_QUIZ_SUBMIT_GRACE_MINUTES after the quiz
+    closes, so a student who began in time keeps their work; None when the quiz never closes."""
+    if quiz.closes_at is None:
+        return None
+    return quiz.closes_at + timedelta(minutes=settings.MIRAGE_QUIZ_SUBMIT_GRACE_MINUTES)
+
+
+def attempt_shows_answers(*, attempt: Attempt, viewer, now: datetime | None = None) -> bool:
+    """Whether this viewer sees the right answers, explanations and image sources of the attempt.
+
+    Never before it is handed in. Its quiz's instructor always, after. Its student as the quiz's
+    `answers_shown` says: after each attempt; after their last allowed attempt; or once the quiz
+    has closed and no one can hand in any more (which also ends "the last allowed attempt").
+    """
+    if not attempt.is_submitted:
+        return False
+    quiz = attempt.quiz
+    if viewer is not None and quiz.owner_id == viewer.pk:
+        return True
+    if quiz.answers_shown == Quiz.AFTER_EACH_ATTEMPT:
+        return True
+    deadline = hand_in_deadline(quiz=quiz)
+    if deadline is not None and (now or timezone.now()) > deadline:
+        return True
+    if quiz.answers_shown == Quiz.AFTER_LAST_ATTEMPT:
+        handed_in = Attempt.objects.filter(quiz=quiz, user_id=attempt.user_id, submitted_at__isnull=False)
+        return handed_in.count() >= quiz.attempts_allowed
+    return False
+
+
 def attempt_visible_question_ids(*, attempt: Attempt) -> list[int]:
     """The attempt's questions, in its order, less any whose images its student may no longer see."""
     visible = set(questions_visible_to(quiz=attempt.quiz, user=attempt.user).values_list("pk", flat=True))
@@ -157,15 +191,27 @@ def attempts_of(*, user) -> QuerySet[Attempt]:
     return Attempt.objects.filter(user=user).select_related("quiz").order_by("-started_at")
 
 
-def quizzes_owned_by(*, user) -> QuerySet[Quiz]:
+QUIZ_ROLES = {"all": "built or joined", "owned": "built", "joined": "joined with a code"}
+
+
+def quizzes_of(*, user, role: str = "all") -> QuerySet[Quiz]:
+    """The quizzes a user built (`owned`), joined with a code (`joined`) or either (`all`), newest
+    first, each with `question_count` and `participant_count`."""
+    owned = Q(owner=user)
+    joined = Q(pk__in=Participant.objects.filter(user=user).values("quiz_id"))
     return (
-        Quiz.objects.filter(owner=user)
+        Quiz.objects.filter({"owned": owned, "joined": joined}.get(role, owned | joined))
+        .select_related("owner")
         .annotate(
             question_count=Count("questions", distinct=True),
             participant_count=Count("participants", distinct=True),
         )
         .order_by("-created_at", "-pk")  # Meta.ordering does not apply to grouped queries
     )
+
+
+def quizzes_owned_by(*, user) -> QuerySet[Quiz]:
+    return quizzes_of(user=user, role="owned")
 
 
 def quizzes_joined_by(*, user) -> QuerySet[Quiz]:
@@ -176,8 +222,26 @@ def quizzes_joined_by(*, user) -> QuerySet[Quiz]:
     )
 
 
-def attempts_used(*, quiz: Quiz, user) -> list[Attempt]:
-    return list(Attempt.objects.filter(quiz=quiz, user=user).order_by("number"))
+@dataclass
+class QuizProgress:
+    """A user's attempts at one quiz, as its page and the API show them."""
+
+    quiz: Quiz
+    attempts: list[Attempt]  # in order, handed in or not
+
+    @property
+    def unfinished(self) -> Attempt | None:
+        return next((a for a in self.attempts if not a.is_submitted), None)
+
+    @property
+    def attempts_left(self) -> int:
+        return max(self.quiz.attempts_allowed - len(self.attempts), 0)
+
+
+def quiz_progress(*, quiz: Quiz, user) -> QuizProgress:
+    return QuizProgress(
+        quiz=quiz, attempts=list(Attempt.objects.filter(quiz=quiz, user=user).order_by("number"))
+    )
 
 
 # --- results (instructors) --------------------------------------------------------------------------

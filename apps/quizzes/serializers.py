@@ -1,7 +1,8 @@
 """Quizzes, questions, attempts and results as JSON, and what the API accepts to change them.
 
 While an attempt is not handed in, a student sees the pictures only: no image ids, captions,
-explanations or right answers, since any of them would give the answer away.
+explanations or right answers, since any of them would give the answer away; after, they see them
+when `attempt_shows_answers` says so (the quiz's instructor chooses when).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from rest_framework import serializers
 from apps.corpus.models import Image
 from apps.corpus.serializers import ImageSerializer
 from apps.quizzes.models import Attempt, Option, Question, Quiz
-from apps.quizzes.selectors import LETTERS, AttemptQuestion
-from apps.quizzes.services import MAX_ATTEMPTS_ALLOWED, OptionChange
+from apps.quizzes.selectors import LETTERS, QUIZ_ROLES, AttemptQuestion
+from apps.quizzes.services import MAX_ATTEMPTS_ALLOWED, option_changes
 from apps.studysets.serializers import MAX_ID
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -58,18 +59,43 @@ class QuizSummarySerializer(serializers.ModelSerializer):
         return quiz.state()
 
 
-class OwnedQuizSerializer(QuizSummarySerializer):
-    question_count = serializers.IntegerField(read_only=True)
-    participant_count = serializers.IntegerField(read_only=True)
+class QuizListItemSerializer(QuizSummarySerializer):
+    """A quiz in a list (a row of `quizzes_of`); the instructor-only fields are null for students."""
+
+    is_owner = serializers.SerializerMethodField()
+    join_code = serializers.SerializerMethodField()
+    question_count = serializers.SerializerMethodField()
+    participant_count = serializers.SerializerMethodField()
 
     class Meta(QuizSummarySerializer.Meta):
-        fields = [*QuizSummarySerializer.Meta.fields, "join_code", "question_count", "participant_count"]
+        fields = [
+            *QuizSummarySerializer.Meta.fields,
+            "is_owner",
+            "join_code",
+            "question_count",
+            "participant_count",
+        ]
         read_only_fields = fields
 
+    def get_is_owner(self, quiz: Quiz) -> bool:
+        return quiz.owner_id == self.context["request"].user.pk
 
-class QuizListSerializer(serializers.Serializer):
-    owned = OwnedQuizSerializer(many=True, help_text="Quizzes you built (instructors)")
-    joined = QuizSummarySerializer(many=True, help_text="Quizzes you joined with a code")
+    def get_join_code(self, quiz: Quiz) -> str | None:
+        return quiz.join_code if self.get_is_owner(quiz) else None
+
+    def get_question_count(self, quiz: Quiz) -> int | None:
+        return quiz.question_count if self.get_is_owner(quiz) else None
+
+    def get_participant_count(self, quiz: Quiz) -> int | None:
+        return quiz.participant_count if self.get_is_owner(quiz) else None
+
+
+class QuizListParamsSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(
+        choices=list(QUIZ_ROLES),
+        default="all",
+        help_text="owned: quizzes you built; joined: quizzes you joined with a code; all: both",
+    )
 
 
 class AttemptSummarySerializer(serializers.ModelSerializer):
@@ -121,6 +147,7 @@ class QuizSerializer(QuizSummarySerializer):
             "attempts_allowed",
             "shuffle_questions",
             "shuffle_options",
+            "answers_shown",
             "is_owner",
             "your_attempts",
             "attempts_left",
@@ -142,13 +169,14 @@ class QuizSerializer(QuizSummarySerializer):
 
     @extend_schema_field(AttemptSummarySerializer(many=True))
     def get_your_attempts(self, quiz: Quiz) -> list[dict]:
-        return AttemptSummarySerializer(self.context["attempts"], many=True).data
+        return AttemptSummarySerializer(self.context["progress"].attempts, many=True).data
 
     def get_attempts_left(self, quiz: Quiz) -> int:
-        return max(quiz.attempts_allowed - len(self.context["attempts"]), 0)
+        return self.context["progress"].attempts_left
 
     def get_unfinished_attempt(self, quiz: Quiz) -> int | None:
-        return next((a.pk for a in self.context["attempts"] if not a.is_submitted), None)
+        unfinished = self.context["progress"].unfinished
+        return unfinished.pk if unfinished else None
 
     def get_join_code(self, quiz: Quiz) -> str | None:
         return quiz.join_code if self._facts() else None
@@ -220,9 +248,9 @@ class AttemptOptionSerializer(serializers.Serializer):
     letter = serializers.CharField()
     text = serializers.CharField(source="option.text")
     picture = serializers.SerializerMethodField(help_text="For `which` questions: the image to choose")
-    is_correct = serializers.SerializerMethodField(help_text="Null until the attempt is handed in")
+    is_correct = serializers.SerializerMethodField(help_text="Null until the answers are shown")
     image = serializers.SerializerMethodField(
-        help_text="For `which` questions, once handed in: the image with its caption and source"
+        help_text="For `which` questions, once the answers are shown: the image with its caption and source"
     )
 
     @extend_schema_field(PictureSerializer(allow_null=True))
@@ -242,7 +270,7 @@ class AttemptOptionSerializer(serializers.Serializer):
 
 
 class AttemptQuestionSerializer(serializers.Serializer):
-    """A question of an attempt, in the attempt's order; what it reveals depends on `is_submitted`."""
+    """A question of an attempt, in the attempt's order; what it reveals depends on `answers_shown`."""
 
     id = serializers.IntegerField(source="question.pk")
     number = serializers.IntegerField()
@@ -251,10 +279,10 @@ class AttemptQuestionSerializer(serializers.Serializer):
     picture = serializers.SerializerMethodField(help_text="The image asked about; null for `which`")
     options = serializers.SerializerMethodField()
     chosen_option = serializers.SerializerMethodField(help_text="Your answer's option id, once handed in")
-    is_correct = serializers.SerializerMethodField(help_text="Null until handed in")
-    explanation = serializers.SerializerMethodField(help_text="Null until handed in")
+    is_correct = serializers.SerializerMethodField(help_text="Null until the answers are shown")
+    explanation = serializers.SerializerMethodField(help_text="Null until the answers are shown")
     image = serializers.SerializerMethodField(
-        help_text="Once handed in: the image asked about, with its caption, source and licence"
+        help_text="Once the answers are shown: the image asked about, with its caption, source and licence"
     )
 
     @extend_schema_field(PictureSerializer(allow_null=True))
@@ -291,6 +319,10 @@ class AttemptSerializer(AttemptSummarySerializer):
     attempts_allowed = serializers.IntegerField(source="quiz.attempts_allowed", read_only=True)
     closes_at = serializers.DateTimeField(source="quiz.closes_at", read_only=True, allow_null=True)
     is_submitted = serializers.BooleanField(read_only=True)
+    answers_shown = serializers.SerializerMethodField(
+        help_text="Whether the right answers, explanations and sources are shown to you now: never "
+        "before the attempt is handed in, then as the quiz's `answers_shown` setting says"
+    )
     questions = serializers.SerializerMethodField()
 
     class Meta(AttemptSummarySerializer.Meta):
@@ -300,14 +332,17 @@ class AttemptSerializer(AttemptSummarySerializer):
             "attempts_allowed",
             "closes_at",
             "is_submitted",
+            "answers_shown",
             "questions",
         ]
         read_only_fields = fields
 
+    def get_answers_shown(self, attempt: Attempt) -> bool:
+        return self.context["reveal"]
+
     @extend_schema_field(AttemptQuestionSerializer(many=True))
     def get_questions(self, attempt: Attempt) -> list[dict]:
-        context = {**self.context, "reveal": attempt.is_submitted}
-        return AttemptQuestionSerializer(self.context["questions"], many=True, context=context).data
+        return AttemptQuestionSerializer(self.context["questions"], many=True, context=self.context).data
 
 
 class ResultAttemptSerializer(serializers.ModelSerializer):
@@ -383,6 +418,12 @@ class SettingsSerializer(serializers.Serializer):
     attempts_allowed = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ATTEMPTS_ALLOWED)
     shuffle_questions = serializers.BooleanField(required=False)
     shuffle_options = serializers.BooleanField(required=False)
+    answers_shown = serializers.ChoiceField(
+        choices=Quiz.ANSWERS_SHOWN,
+        required=False,
+        help_text="When students see the right answers, explanations and sources of an attempt "
+        "handed in: after_attempt, after_last_attempt (or once the quiz closes), after_close",
+    )
 
 
 class QuestionEditSerializer(serializers.Serializer):
@@ -406,17 +447,21 @@ class QuestionEditSerializer(serializers.Serializer):
         help_text="`which` questions: the ids of the options' images, A first",
     )
 
+    # Which kind of question takes which field.
+    OPTION_FIELDS = {
+        "option_texts": (Question.WHAT, "Only `what` questions have texts."),
+        "option_images": (Question.WHICH, "Only `which` questions have images."),
+    }
+
     def validate(self, data: dict) -> dict:
-        kind = self.context["question"].kind
-        texts, images = data.pop("option_texts", None), data.pop("option_images", None)
-        if texts is not None and kind != Question.WHAT:
-            raise serializers.ValidationError({"option_texts": ["Only `what` questions have texts."]})
-        if images is not None and kind != Question.WHICH:
-            raise serializers.ValidationError({"option_images": ["Only `which` questions have images."]})
-        if texts is not None:
-            data["options"] = [OptionChange(text=text) for text in texts]
-        elif images is not None:
-            data["options"] = [OptionChange(image_id=pk) for pk in images]
+        question = self.context["question"]
+        for name, (kind, refusal) in self.OPTION_FIELDS.items():
+            values = data.pop(name, None)
+            if values is None:
+                continue
+            if question.kind != kind:
+                raise serializers.ValidationError({name: [refusal]})
+            data["options"] = option_changes(question=question, values=values)
         return data
 
 

@@ -10,7 +10,7 @@ import random
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,13 +21,15 @@ from apps.core.errors import UserError
 from apps.corpus.selectors import images_visible_to
 from apps.quizzes.builder import OPTIONS, draft_questions, same_answer
 from apps.quizzes.models import Answer, Attempt, Option, Participant, Question, Quiz
-from apps.quizzes.selectors import attempt_visible_question_ids, questions_visible_to
+from apps.quizzes.selectors import attempt_visible_question_ids, hand_in_deadline, questions_visible_to
 from apps.studysets.models import StudySet
 from apps.studysets.selectors import studyset_can_read, studyset_items_visible
 
-# Join codes avoid characters that are easily confused (0/O/Q/D, 1/I/L, 2/Z, 5/S, 8/B, U/V).
-JOIN_CODE_ALPHABET = "ACEFGHJKMNPRTWXY34679"
-JOIN_CODE_LENGTH = 6
+# Join codes: 30 symbols (Crockford's base-32 less 0 and 1), so no two look alike (no 0/O, 1/I/L,
+# U/V), and 8 of them: 30**8 ≈ 6.6e11 codes, too many to guess. Codes drawn before, shorter and from
+# fewer symbols, still join: a code is looked up as typed.
+JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+JOIN_CODE_LENGTH = 8
 MAX_ATTEMPTS_ALLOWED = 20
 ALL_KINDS = [Question.WHAT, Question.WHICH, Question.TRUE_FALSE]
 
@@ -76,7 +78,7 @@ def quiz_build_from_studyset(
         )
     title = " ".join((title or "").split())[:200] or f"Quiz: {studyset.title}"[:200]
     quiz = Quiz.objects.create(owner=instructor, studyset=studyset, title=title)
-    for position, draft in enumerate(draft_questions(images=images, kinds=kinds, viewer=instructor)):
+    for position, draft in enumerate(draft_questions(images=images, kinds=kinds)):
         question = Question.objects.create(
             quiz=quiz,
             kind=draft.kind,
@@ -102,6 +104,7 @@ def quiz_update_settings(
     attempts_allowed: int = 1,
     shuffle_questions: bool = True,
     shuffle_options: bool = True,
+    answers_shown: str = Quiz.AFTER_LAST_ATTEMPT,
 ) -> Quiz:
     """Settings may change at any time (e.g. to extend a deadline); questions may not once taken."""
     title = " ".join((title or "").split())
@@ -111,11 +114,14 @@ def quiz_update_settings(
         raise QuizError("The closing time must come after the opening time.")
     if not 1 <= attempts_allowed <= MAX_ATTEMPTS_ALLOWED:
         raise QuizError(f"Allow from 1 to {MAX_ATTEMPTS_ALLOWED} attempts.")
+    if answers_shown not in dict(Quiz.ANSWERS_SHOWN):
+        raise QuizError("Choose when students see the right answers.", field="answers_shown")
     quiz.title = title[:200]
     quiz.description = (description or "").strip()
     quiz.opens_at, quiz.closes_at = opens_at, closes_at
     quiz.attempts_allowed = attempts_allowed
     quiz.shuffle_questions, quiz.shuffle_options = shuffle_questions, shuffle_options
+    quiz.answers_shown = answers_shown
     quiz.save()
     return quiz
 
@@ -128,6 +134,7 @@ SETTINGS_FIELDS = (
     "attempts_allowed",
     "shuffle_questions",
     "shuffle_options",
+    "answers_shown",
 )
 
 
@@ -153,6 +160,16 @@ class OptionChange:
 
     text: str = ""
     image_id: int | None = None
+
+
+def option_changes(*, question: Question, values: list) -> list[OptionChange]:
+    """The edited options from one value per option, A first: a text for `what` questions, an
+    image id for `which` questions (the page's form and the API both give them so)."""
+    if question.kind == Question.WHAT:
+        return [OptionChange(text=str(value)) for value in values]
+    if question.kind == Question.WHICH:
+        return [OptionChange(image_id=value) for value in values]
+    raise QuizError("True/false questions have no options to change; choose which answer is right.")
 
 
 @transaction.atomic
@@ -308,16 +325,16 @@ def quiz_submit(
 ) -> Attempt:
     """Grade and store the answers: question id → chosen option id (None or missing: not answered).
 
-    An attempt started while the quiz was open may be handed in up to
-    MIRAGE_QUIZ_SUBMIT_GRACE_MINUTES after it closes, so a student who began in time keeps their work.
+    An attempt started while the quiz was open may be handed in until `hand_in_deadline`, a little
+    after the quiz closes.
     """
     now = now or timezone.now()
     attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
     if attempt.is_submitted:
         raise QuizError("This attempt was already handed in.", status=409)
     quiz = attempt.quiz
-    grace = timedelta(minutes=settings.MIRAGE_QUIZ_SUBMIT_GRACE_MINUTES)
-    if quiz.closes_at is not None and now > quiz.closes_at + grace:
+    deadline = hand_in_deadline(quiz=quiz)
+    if deadline is not None and now > deadline:
         raise QuizError(
             f"This quiz closed on {_when(quiz.closes_at)}; answers can no longer be handed in.", status=403
         )

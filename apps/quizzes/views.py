@@ -16,22 +16,23 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.quizzes import services
 from apps.quizzes.export import results_csv_response
 from apps.quizzes.forms import BuildQuizForm, JoinForm, QuestionForm, QuizSettingsForm
-from apps.quizzes.models import Question, Quiz
+from apps.quizzes.models import Quiz
 from apps.quizzes.selectors import (
     LETTERS,
     attempt_get_for_user,
     attempt_questions,
+    attempt_shows_answers,
     attempts_of,
-    attempts_used,
     question_get_for_user,
+    quiz_facts,
     quiz_get_for_user,
-    quiz_hidden_question_count,
+    quiz_progress,
     quiz_question_stats,
     quiz_results_by_student,
     quizzes_joined_by,
     quizzes_owned_by,
 )
-from apps.quizzes.services import OptionChange, QuizError
+from apps.quizzes.services import QuizError
 from apps.studysets.models import StudySet
 from apps.studysets.selectors import studyset_get_for_user
 
@@ -71,7 +72,9 @@ def _buildable_sets(request: HttpRequest) -> list[StudySet]:
     """The user's own sets, plus the public set they came from (when they came from one)."""
     sets = list(StudySet.objects.filter(owner=request.user).order_by("title"))
     wanted = request.POST.get("studyset") or request.GET.get("studyset")
-    if wanted and wanted.isdecimal() and all(s.pk != int(wanted) for s in sets):
+    if wanted and not (wanted.isascii() and wanted.isdecimal()):
+        raise QuizError("No study set has that number; choose one of your study sets.")
+    if wanted and all(s.pk != int(wanted) for s in sets):
         with suppress(Http404):  # not readable: left out, so the form refuses the choice
             sets.insert(0, studyset_get_for_user(request.user, int(wanted)))
     return sets
@@ -81,9 +84,9 @@ def _buildable_sets(request: HttpRequest) -> list[StudySet]:
 def create(request: HttpRequest) -> HttpResponse:
     try:
         services.quiz_check_can_build(request.user)
+        studysets = _buildable_sets(request)
     except QuizError as exc:
         return _problem(request, str(exc), status=exc.status)
-    studysets = _buildable_sets(request)
     form = BuildQuizForm(
         request.POST or None, studysets=studysets, initial={"studyset": request.GET.get("studyset")}
     )
@@ -116,13 +119,13 @@ def create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     quiz = quiz_get_for_user(request.user, pk)
-    used = attempts_used(quiz=quiz, user=request.user)
+    progress = quiz_progress(quiz=quiz, user=request.user)
     context = {
         "quiz": quiz,
         "is_owner": quiz.owner_id == request.user.pk,
-        "attempts": used,
-        "unfinished": next((a for a in used if not a.is_submitted), None),
-        "attempts_left": max(quiz.attempts_allowed - len(used), 0),
+        "attempts": progress.attempts,
+        "unfinished": progress.unfinished,
+        "attempts_left": progress.attempts_left,
         "state": quiz.state(),
     }
     return render(request, "quizzes/detail.html", context)
@@ -167,8 +170,10 @@ def attempt(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             return render(request, "quizzes/take.html", context | {"error": str(exc)}, status=exc.status)
         return redirect("quizzes:attempt", pk=attempt.pk)
-    template = "quizzes/feedback.html" if attempt.is_submitted else "quizzes/take.html"
-    return render(request, template, context)
+    if attempt.is_submitted:
+        reveal = attempt_shows_answers(attempt=attempt, viewer=request.user)
+        return render(request, "quizzes/feedback.html", context | {"reveal": reveal})
+    return render(request, "quizzes/take.html", context)
 
 
 @login_required
@@ -198,8 +203,7 @@ def manage(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "error": error,
         "questions": questions,
-        "locked": quiz.attempts.exists(),
-        "hidden": quiz_hidden_question_count(quiz=quiz),
+        "facts": quiz_facts(quiz=quiz),
         "state": quiz.state(),
         "time_zone": timezone.get_current_timezone_name(),
         "join_url": request.build_absolute_uri(f"{reverse('quizzes:join')}?code={quiz.join_code}")
@@ -240,11 +244,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
-            options = [
-                OptionChange(text=value) if question.kind == Question.WHAT else OptionChange(image_id=value)
-                for name, value in data.items()
-                if name.startswith("option_")
-            ]
+            values = [value for name, value in data.items() if name.startswith("option_")]
             try:
                 services.question_update(
                     question=question,
@@ -252,7 +252,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
                     prompt=data["prompt"],
                     explanation=data["explanation"],
                     correct=data["correct"],
-                    options=options,
+                    options=services.option_changes(question=question, values=values) if values else None,
                 )
             except QuizError as exc:
                 error, status = str(exc), exc.status

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ERROR, DownloadNegotiation, validated
+from apps.core.api import ERROR, DownloadNegotiation, Pagination, validated
 from apps.studysets import services
 from apps.studysets.export import studyset_export_response
 from apps.studysets.models import StudySet, StudySetItem
 from apps.studysets.selectors import (
-    PUBLIC_PER_PAGE,
     studyset_get_for_user,
     studyset_hidden_count,
     studyset_item_get_for_owner,
@@ -29,7 +29,6 @@ from apps.studysets.serializers import (
     ItemAddSerializer,
     ItemMoveSerializer,
     ItemUpdateSerializer,
-    PublicPageSerializer,
     PublicQuerySerializer,
     StudySetDetailSerializer,
     StudySetItemSerializer,
@@ -39,9 +38,6 @@ from apps.studysets.serializers import (
     TokenQuerySerializer,
 )
 
-TOKEN = OpenApiParameter(
-    "token", str, description="The link token of an unlisted set (its owner finds it in `share_token`)"
-)
 # Error responses for an endpoint that needs the set's owner.
 OWNER_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR}
 
@@ -70,16 +66,20 @@ def item_response(request: Request, item: StudySetItem, *, status_code: int = 20
     return Response(data, status=status_code)
 
 
-class StudySetListView(APIView):
+class StudySetListView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
+    serializer_class = StudySetWriteSerializer  # what POST takes (DRF's OPTIONS describes it)
 
     @extend_schema(
         summary="Your study sets, most recently changed first",
-        responses={200: StudySetSerializer(many=True), 401: ERROR},
+        responses={200: StudySetSerializer(many=True), 401: ERROR, 404: ERROR},
     )
     def get(self, request: Request) -> Response:
-        studysets = studysets_owned_by(user=request.user).select_related("owner")
-        return Response(StudySetSerializer(studysets, many=True, context={"request": request}).data)
+        page = self.paginate_queryset(studysets_owned_by(user=request.user).select_related("owner"))
+        return self.get_paginated_response(
+            StudySetSerializer(page, many=True, context={"request": request}).data
+        )
 
     @extend_schema(
         summary="Create a study set (private unless you say otherwise)",
@@ -93,32 +93,21 @@ class StudySetListView(APIView):
         return detail_response(request, studyset, status_code=status.HTTP_201_CREATED)
 
 
-class PublicStudySetListView(APIView):
+class PublicStudySetListView(GenericAPIView):
     permission_classes = [AllowAny]
+    pagination_class = Pagination
 
     @extend_schema(
         summary="Public study sets, optionally those whose title contains `q`",
-        parameters=[
-            OpenApiParameter("q", str, description="Title contains (≤ 200 characters)"),
-            OpenApiParameter("page", int, description=f"Page, from 1 ({PUBLIC_PER_PAGE} sets a page)"),
-        ],
-        responses={200: PublicPageSerializer, 400: ERROR},
+        parameters=[PublicQuerySerializer],
+        responses={200: StudySetSerializer(many=True), 400: ERROR, 404: ERROR},
     )
     def get(self, request: Request) -> Response:
-        params = validated(PublicQuerySerializer, request.query_params)
-        page = params.get("page", 1)
-        studysets = studysets_public(viewer=request.user, query=params.get("q", ""))
-        count = studysets.count()
-        start = (page - 1) * PUBLIC_PER_PAGE
-        pages = max(1, -(-count // PUBLIC_PER_PAGE))
-        body = {
-            "count": count,
-            "page": page,
-            "pages": pages,
-            "has_next": page < pages,
-            "results": studysets[start : start + PUBLIC_PER_PAGE],
-        }
-        return Response(PublicPageSerializer(body, context={"request": request}).data)
+        query = validated(PublicQuerySerializer, request.query_params).get("q", "")
+        page = self.paginate_queryset(studysets_public(viewer=request.user, query=query))
+        return self.get_paginated_response(
+            StudySetSerializer(page, many=True, context={"request": request}).data
+        )
 
 
 class StudySetDetailView(APIView):
@@ -127,7 +116,7 @@ class StudySetDetailView(APIView):
     @extend_schema(
         summary="A study set with the items you can see",
         description="Its owner, anyone for a public set, anyone with the token for an unlisted set.",
-        parameters=[TOKEN],
+        parameters=[TokenQuerySerializer],
         responses={200: StudySetDetailSerializer, 400: ERROR, 404: ERROR},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -152,21 +141,22 @@ class StudySetDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class StudySetItemsView(APIView):
+class StudySetItemsView(GenericAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
+    pagination_class = Pagination
+    serializer_class = ItemAddSerializer  # what POST takes (DRF's OPTIONS describes it)
 
     @extend_schema(
         summary="The items of a study set you can see, in order",
-        parameters=[TOKEN],
+        parameters=[TokenQuerySerializer],
         responses={200: StudySetItemSerializer(many=True), 400: ERROR, 404: ERROR},
     )
     def get(self, request: Request, pk: int) -> Response:
         studyset = studyset_get_for_user(request.user, pk, token=_token(request))
-        items = list(studyset_items_visible(studyset=studyset, user=request.user))
-        places = {item.pk: place for place, item in enumerate(items, start=1)}
-        return Response(
-            StudySetItemSerializer(items, many=True, context={"request": request, "places": places}).data
-        )
+        page = self.paginate_queryset(studyset_items_visible(studyset=studyset, user=request.user))
+        places = studyset_item_places(studyset=studyset, user=request.user)
+        context = {"request": request, "places": places}
+        return self.get_paginated_response(StudySetItemSerializer(page, many=True, context=context).data)
 
     @extend_schema(
         summary="Save an image into the set, with a note (owner)",
@@ -259,7 +249,7 @@ class StudySetExportView(APIView):
     @extend_schema(
         summary="Download the set as a ZIP: its images, images.csv (captions, notes, sources, "
         "licences) and README.txt",
-        parameters=[TOKEN],
+        parameters=[TokenQuerySerializer],
         responses={(200, "application/zip"): OpenApiTypes.BINARY, 400: ERROR, 404: ERROR},
     )
     def get(self, request: Request, pk: int):

@@ -38,6 +38,18 @@ CSV_COLUMNS = [
 ]
 
 
+# A spreadsheet reads a cell that begins with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value as a CSV cell that a spreadsheet shows as text: text that begins like a formula gets
+    a leading apostrophe. Used by every CSV export (study sets here, quiz results)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_filename(studyset: StudySet) -> str:
     return f"{slugify(studyset.title) or 'study-set'}-{studyset.pk}.zip"
 
@@ -55,26 +67,25 @@ def studyset_export_zip(*, studyset: StudySet, user, out: BinaryIO, base_url: st
         for number, item in enumerate(items, start=1):
             image = item.image
             name = _add_image_file(archive, image, number)
-            writer.writerow(
-                {
-                    "position": number,
-                    "file": name,
-                    "caption": image.caption,
-                    "note": item.note,
-                    "modality": image.get_modality_display(),
-                    "keywords": "; ".join(image.keywords),
-                    "dataset": image.dataset.name,
-                    "external_id": image.external_id,
-                    "article_url": image.article_url,
-                    "pmc_id": image.pmc_id,
-                    "source_url": image.source_url,
-                    "licence": image.get_licence_display(),
-                    "licence_as_published": image.licence_raw,
-                    "attribution": image.attribution,
-                    "synthetic": "yes" if image.is_synthetic else "no",
-                    "mirage_url": base_url.rstrip("/") + reverse("corpus:image_detail", args=[image.pk]),
-                }
-            )
+            row = {
+                "position": number,
+                "file": name,
+                "caption": image.caption,
+                "note": item.note,
+                "modality": image.get_modality_display(),
+                "keywords": "; ".join(image.keywords),
+                "dataset": image.dataset.name,
+                "external_id": image.external_id,
+                "article_url": image.article_url,
+                "pmc_id": image.pmc_id,
+                "source_url": image.source_url,
+                "licence": image.get_licence_display(),
+                "licence_as_published": image.licence_raw,
+                "attribution": image.attribution,
+                "synthetic": "yes" if image.is_synthetic else "no",
+                "mirage_url": base_url.rstrip("/") + reverse("corpus:image_detail", args=[image.pk]),
+            }
+            writer.writerow({column: csv_cell(value) for column, value in row.items()})
         archive.writestr(CSV_NAME, "\ufeff" + rows.getvalue())  # BOM: spreadsheets then read UTF-8
         archive.writestr("README.txt", _readme(studyset, len(items)))
     return len(items)

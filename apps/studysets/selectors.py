@@ -11,7 +11,7 @@ from django.http import Http404
 from apps.corpus.selectors import images_visible_to
 from apps.studysets.models import StudySet, StudySetItem
 
-PUBLIC_PER_PAGE = 20  # public sets per page, on the page and in the API
+PUBLIC_PER_PAGE = 20  # public sets per page on the page (API lists page with apps.core.api.Pagination)
 
 
 def studyset_can_read(user, studyset: StudySet, *, token: str | None = None) -> bool:

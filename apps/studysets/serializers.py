@@ -121,20 +121,18 @@ class StudySetUpdateSerializer(StudySetWriteSerializer):
 
 
 class PublicQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    page = serializers.IntegerField(required=False, min_value=1, max_value=10_000)
-
-
-class PublicPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    page = serializers.IntegerField()
-    pages = serializers.IntegerField()
-    has_next = serializers.BooleanField()
-    results = StudySetSerializer(many=True)
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Only sets whose title contains this"
+    )
 
 
 class TokenQuerySerializer(serializers.Serializer):
-    token = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    token = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="The link token of an unlisted set (its owner finds it in `share_token`)",
+    )
 
 
 class ItemAddSerializer(serializers.Serializer):

@@ -9,9 +9,9 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.redirects import safe_next
 from apps.studysets import services
 from apps.studysets.export import studyset_export_response
 from apps.studysets.forms import NoteForm, PublicSearchForm, SaveImageForm, StudySetForm
@@ -30,15 +30,6 @@ from apps.studysets.services import StudySetError
 
 def _problem(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
     return render(request, "studysets/problem.html", {"message": message}, status=status)
-
-
-def _next_or(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 def _link(studyset: StudySet) -> str:
@@ -185,7 +176,7 @@ def save_image(request: HttpRequest) -> HttpResponse:
     except StudySetError as exc:
         return _problem(request, str(exc), status=exc.status)
     messages.success(request, f"{'Saved to' if created else 'Already in'} “{studyset.title}”.")
-    return redirect(_next_or(request, _link(studyset)))
+    return redirect(safe_next(request) or _link(studyset))
 
 
 @login_required

@@ -127,7 +127,7 @@ def test_tokens_are_private_to_their_owner():
     token_id = api.post("/api/tokens/", {"name": "mine"}, format="json").json()["details"]["id"]
 
     api.force_authenticate(other)
-    assert api.get("/api/tokens/").json() == []
+    assert api.get("/api/tokens/").json()["results"] == []
     assert api.delete(f"/api/tokens/{token_id}/").status_code == 404
     assert ApiToken.objects.get(pk=token_id).is_active
 

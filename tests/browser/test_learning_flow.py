@@ -78,7 +78,7 @@ def test_from_sign_up_to_a_quiz_result(live_server, page, browser):
         assert teacher.locator("ol.questions > li").count() == 4
         teacher.get_by_role("button", name="Publish and get a join code").click()
         code = teacher.locator("#join-code").inner_text().strip()
-        assert re.fullmatch(r"[A-Z0-9]{6}", code)
+        assert re.fullmatch(r"[A-Z0-9]{8}", code)
 
         # The student joins with the code and takes the quiz, getting all but the first question right.
         page.goto(base + "/quizzes/")

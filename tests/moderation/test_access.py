@@ -48,7 +48,7 @@ def test_only_a_moderator_can_approve(visit, people, role):
         assert image.moderation_state == Image.PENDING and not Decision.objects.exists()
 
 
-REPORT_APPROVED = {"owner": 400, "student": 302, "instructor": 302, "moderator": 302, "anonymous": "login"}
+REPORT_APPROVED = {"owner": 403, "student": 302, "instructor": 302, "moderator": 302, "anonymous": "login"}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -12,6 +12,7 @@ from apps.corpus.models import Image
 from apps.moderation.models import Report
 from apps.moderation.services import image_report, moderation_decide
 from tests import factories
+from tests.factories import api_as, assert_error
 from tests.moderation.conftest import synthetic_image
 
 pytestmark = pytest.mark.django_db
@@ -58,19 +59,21 @@ def test_a_decision_never_redirects_off_site(visit, people):
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "message", "status"),
     [
-        ({"decision": "reject", "reason": ""}, "Give a reason for rejecting"),
-        ({"decision": "dismiss", "reason": ""}, "no open reports"),
-        ({"decision": "delete", "reason": ""}, "Select a valid choice"),
-        ({"decision": "reject", "reason": "x" * 2001}, "at most 2000 characters"),
+        ({"decision": "reject", "reason": ""}, "Give a reason for rejecting", 400),
+        ({"decision": "dismiss", "reason": ""}, "no open reports", 409),
+        ({"decision": "delete", "reason": ""}, "Select a valid choice", 400),
+        ({"decision": "reject", "reason": "x" * 2001}, "at most 2000 characters", 400),
     ],
 )
-def test_a_decision_that_cannot_be_made_gets_a_message_and_a_400(visit, people, data, message):
+def test_a_decision_that_cannot_be_made_gets_a_message_with_the_services_status(
+    visit, people, data, message, status
+):
     image = synthetic_image("Synthetic chest radiograph.", owner=people.owner)
     client, _ = visit("moderator")
     response = client.post(reverse("moderation:review", args=[image.pk]), data)
-    assert response.status_code == 400
+    assert response.status_code == status
     assert message in response.content.decode() and 'role="alert"' in response.content.decode()
     image.refresh_from_db()
     assert image.moderation_state == Image.PENDING
@@ -112,14 +115,27 @@ def test_a_report_without_a_reason_gets_a_message_and_a_400(visit, people):
     assert not Report.objects.exists()
 
 
-def test_reporting_twice_gets_a_message_and_a_400(visit, people):
+def test_reporting_twice_gets_a_message_and_a_409_as_in_the_api(visit, people):
     (image,) = factories.images("Axial CT of the abdomen.")
     image_report(user=people.student, image=image, reason="Wrong organ named.")
     client, _ = visit("student")
     response = client.post(reverse("moderation:report", args=[image.pk]), {"reason": "Again."})
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "You reported this image" in response.content.decode()
     assert Report.objects.count() == 1
+
+
+def test_an_author_reporting_their_own_image_gets_a_403_on_the_page_as_in_the_api(visit, people):
+    image = synthetic_image("Synthetic chest radiograph.", owner=people.owner, state=Image.APPROVED)
+    client, _ = visit("owner")
+    page = client.post(reverse("moderation:report", args=[image.pk]), {"reason": "Mine, but wrong."})
+    api = api_as(people.owner).post(f"/api/images/{image.pk}/reports/", {"reason": "Mine, but wrong."})
+    assert page.status_code == 403 and "your own image" in page.content.decode()
+    assert (
+        assert_error(api, 403, "permission_denied")["message"]
+        == "This is your own image; you cannot report it."
+    )
+    assert not Report.objects.exists()
 
 
 def test_the_decision_log_shows_who_when_what_why_and_the_reports_closed(visit, people):

@@ -1,4 +1,4 @@
-"""Reports, decisions and the audit trail, through the services that the pages (and later the API) call."""
+"""Reports, decisions and the audit trail, through the services that the pages and the API call."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
+from apps.generation.models import Description
+from apps.generation.services import description_store
 from apps.moderation.models import Decision, Report
 from apps.moderation.selectors import decision_log, moderation_queue
 from apps.moderation.services import ModerationError, image_report, moderation_decide
@@ -141,6 +143,36 @@ def test_removing_a_reported_image_closes_its_reports_and_hides_it(people):
     assert not Report.objects.filter(decision__isnull=True).exists()
     assert image not in images_visible_to(people.student)
     assert image not in moderation_queue()
+
+
+def described(query: str, *images: Image) -> Description:
+    sources = [{"n": n, "image_id": i.pk, "caption": i.caption} for n, i in enumerate(images, start=1)]
+    return description_store(
+        query=query,
+        k=len(sources),
+        sources=sources,
+        model_spec="test-llm",
+        model_label="test",
+        is_fallback=False,
+        prompt="…",
+        answer="A pneumothorax [1].",
+        new_tokens=5,
+        seconds=0.1,
+    )
+
+
+def test_rejecting_an_image_drops_the_cached_descriptions_that_quote_its_caption(people):
+    rejected, other = factories.images("Chest X-ray of John Doe: pneumothorax.", "Chest X-ray, effusion.")
+    described("pneumothorax", rejected, other)
+    described("chest", other, rejected)
+    unrelated = described("effusion", other)
+    image_report(user=people.student, image=rejected, reason="A patient's name is in the caption.")
+
+    moderation_decide(moderator=people.moderator, image=rejected, decision="dismiss")
+    assert Description.objects.count() == 3  # dismissing the reports changes nothing
+    moderation_decide(moderator=people.moderator, image=rejected, decision="reject", reason="Identifiable.")
+
+    assert list(Description.objects.values_list("pk", flat=True)) == [unrelated.pk]
 
 
 def test_dismissing_reports_keeps_the_image_and_empties_the_queue(people):

@@ -36,7 +36,11 @@ def manage_requests(quiz: Quiz):
     question = quiz.questions.first()
     return [
         ("get", reverse("quizzes:manage", args=[quiz.pk]), {}),
-        ("post", reverse("quizzes:manage", args=[quiz.pk]), {"title": "Taken over", "attempts_allowed": 9}),
+        (
+            "post",
+            reverse("quizzes:manage", args=[quiz.pk]),
+            {"title": "Taken over", "attempts_allowed": 9, "answers_shown": "after_attempt"},
+        ),
         ("get", reverse("quizzes:results", args=[quiz.pk]), {}),
         ("get", reverse("quizzes:scores_csv", args=[quiz.pk]), {}),
         ("get", reverse("quizzes:questions_csv", args=[quiz.pk]), {}),

@@ -66,7 +66,7 @@ def test_an_instructor_with_a_token_builds_a_draft_quiz_from_a_study_set():
         None,
     )
     assert body["question_count"] == 3 and body["studyset"] == source.pk
-    questions = api.get(f"/api/quizzes/{body['id']}/questions/").json()
+    questions = api.get(f"/api/quizzes/{body['id']}/questions/").json()["results"]
     assert [q["kind"] for q in questions] == ["what", "truefalse", "what"]
     assert [q["number"] for q in questions] == [1, 2, 3]
     assert all(sum(o["is_correct"] for o in q["options"]) == 1 for q in questions)
@@ -213,7 +213,7 @@ def test_a_draft_is_edited_question_by_question_then_published():
     assert "read the same" in assert_error(same_twice, 400, "invalid")["message"]
     assert deleted.status_code == 204 and quiz.questions.count() == 3
     assert published.status_code == 200 and published.json()["state"] == "open"
-    assert len(published.json()["join_code"]) == 6
+    assert len(published.json()["join_code"]) == 8
 
 
 def test_questions_are_locked_once_a_student_has_taken_the_quiz(world):
@@ -251,7 +251,9 @@ def test_a_student_joins_with_the_code_in_any_case_and_a_wrong_code_is_a_404(wor
     assert_error(wrong, 404, "not_found")
     assert list(assert_error(blank, 400, "invalid")["fields"]) == ["code"]
     assert joined_.status_code == 200 and joined_.json()["id"] == world["quiz"].pk
-    assert [q["id"] for q in api.get("/api/quizzes/").json()["joined"]] == [world["quiz"].pk]
+    assert [q["id"] for q in api.get("/api/quizzes/", {"role": "joined"}).json()["results"]] == [
+        world["quiz"].pk
+    ]
     assert_error(api_as(None).post("/api/quizzes/join/", {"code": "ZZZZZZ"}), 401, "not_authenticated")
 
 
@@ -298,7 +300,7 @@ def test_a_student_starts_hands_in_and_sees_the_score_with_feedback(world):
         assert sum(o["is_correct"] for o in question["options"]) == 1
     assert_error(twice, 409, "conflict")
     assert api.get(f"/api/quizzes/attempts/{attempt.pk}/").json()["score"] == 3
-    assert [a["id"] for a in api.get("/api/quizzes/attempts/").json()] == [attempt.pk]
+    assert [a["id"] for a in api.get("/api/quizzes/attempts/").json()["results"]] == [attempt.pk]
 
 
 def test_the_instructor_reads_an_attempt_but_only_its_student_hands_it_in(world):
@@ -377,15 +379,35 @@ def test_the_instructor_sees_results_per_student_and_per_question_and_downloads_
     assert len(list(csv.DictReader(io.StringIO(questions.content.decode())))) == 4
 
 
-def test_the_quiz_list_shows_what_each_user_built_and_joined(world):
-    owner_view = api_as(world["owner"]).get("/api/quizzes/").json()
-    student_view = api_as(world["participant"]).get("/api/quizzes/").json()
+def test_the_quiz_list_shows_what_each_user_built_and_joined_a_page_at_a_time(world):
+    # Another instructor who built a quiz of their own and joined this one as a student.
+    colleague = joined(world["quiz"], world["instructor"])
+    own_quiz = quiz_from(colleague, factories.images(*CAPTIONS), publish=False)
+    owner, student = api_as(world["owner"]), api_as(colleague)
 
-    owned = owner_view["owned"][0]
-    assert (owned["id"], owned["question_count"], owned["participant_count"]) == (world["quiz"].pk, 4, 1)
-    assert owned["join_code"] == world["quiz"].join_code and owner_view["joined"] == []
-    assert student_view["owned"] == [] and student_view["joined"][0]["id"] == world["quiz"].pk
-    assert "join_code" not in student_view["joined"][0]
+    (owned,) = owner.get("/api/quizzes/").json()["results"]
+    everything = student.get("/api/quizzes/", {"page_size": 1}).json()
+    only_joined = student.get("/api/quizzes/", {"role": "joined"}).json()["results"]
+    only_owned = student.get("/api/quizzes/", {"role": "owned"}).json()["results"]
+
+    assert (owned["id"], owned["is_owner"], owned["question_count"], owned["participant_count"]) == (
+        world["quiz"].pk,
+        True,
+        4,
+        2,
+    )
+    assert owned["join_code"] == world["quiz"].join_code
+    assert everything["count"] == 2 and [q["id"] for q in everything["results"]] == [own_quiz.pk]
+    assert [q["id"] for q in student.get(everything["next"]).json()["results"]] == [world["quiz"].pk]
+    (joined_quiz,) = only_joined
+    assert (joined_quiz["id"], joined_quiz["is_owner"], joined_quiz["join_code"]) == (
+        world["quiz"].pk,
+        False,
+        None,
+    )
+    assert joined_quiz["question_count"] is None and joined_quiz["participant_count"] is None
+    assert [q["id"] for q in only_owned] == [own_quiz.pk]
+    assert_error(student.get("/api/quizzes/", {"role": "taught"}), 400, "invalid")
     assert_error(api_as(None).get("/api/quizzes/"), 401, "not_authenticated")
 
 
@@ -394,7 +416,7 @@ def test_a_rejected_image_takes_the_questions_that_show_it_out_for_students(worl
     reject(quiz.questions.get(kind=Question.TRUE_FALSE).image)  # also an option of the `which` question
     api = api_as(world["owner"])
 
-    listed = api.get(f"/api/quizzes/{quiz.pk}/questions/").json()
+    listed = api.get(f"/api/quizzes/{quiz.pk}/questions/").json()["results"]
 
     assert [(q["kind"], q["shown_to_students"]) for q in listed] == [
         ("what", True),

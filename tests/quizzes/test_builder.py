@@ -7,10 +7,11 @@ import pytest
 
 from apps.corpus.models import Embedding, EmbeddingSpace
 from apps.quizzes.builder import answer_for, draft_question, draft_questions, same_answer, short_caption
-from apps.quizzes.models import Question
+from apps.quizzes.models import Option, Question
+from apps.quizzes.services import quiz_build_from_studyset
 from tests import factories
 from tests.quizzes.helpers import CAPTIONS
-from tests.studysets.helpers import generated_by, reject
+from tests.studysets.helpers import generated_by, reject, studyset
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +33,9 @@ def test_the_short_answer_is_the_captions_first_sentence_without_its_full_stop()
 
 
 def test_what_does_this_show_has_the_caption_right_and_three_other_captions_of_the_set_wrong():
-    instructor = factories.user(role="instructor")
     images = factories.images(*CAPTIONS)
 
-    draft = draft_question(kind=Question.WHAT, image=images[0], pool=images, viewer=instructor)
+    draft = draft_question(kind=Question.WHAT, image=images[0], pool=images)
 
     assert draft.prompt == "What does this image show?" and draft.image == images[0]
     assert [o.text for o in correct(draft)] == ["Chest radiograph showing a large right pneumothorax"]
@@ -44,12 +44,11 @@ def test_what_does_this_show_has_the_caption_right_and_three_other_captions_of_t
 
 
 def test_a_distractor_never_reads_the_same_as_the_right_answer():
-    instructor = factories.user(role="instructor")
     images = factories.images(
         "Chest X-ray with pneumothorax.", "CHEST X-RAY WITH PNEUMOTHORAX", *CAPTIONS[1:]
     )
 
-    draft = draft_question(kind=Question.WHAT, image=images[0], pool=images, viewer=instructor)
+    draft = draft_question(kind=Question.WHAT, image=images[0], pool=images)
 
     options = texts(draft)
     assert len(options) == 4
@@ -57,10 +56,9 @@ def test_a_distractor_never_reads_the_same_as_the_right_answer():
 
 
 def test_which_image_shows_offers_four_different_images_one_of_them_right():
-    instructor = factories.user(role="instructor")
     images = factories.images(*CAPTIONS)
 
-    draft = draft_question(kind=Question.WHICH, image=images[1], pool=images, viewer=instructor)
+    draft = draft_question(kind=Question.WHICH, image=images[1], pool=images)
 
     assert draft.prompt == "Which image shows: “Axial CT of the brain with an acute subdural haematoma”?"
     assert {o.image.pk for o in draft.options} == {i.pk for i in images}
@@ -68,10 +66,9 @@ def test_which_image_shows_offers_four_different_images_one_of_them_right():
 
 
 def test_true_false_statements_alternate_between_true_and_a_false_caption():
-    instructor = factories.user(role="instructor")
     images = factories.images(*CAPTIONS)
 
-    drafts = draft_questions(images=images[:2], kinds=[Question.TRUE_FALSE], viewer=instructor)
+    drafts = draft_questions(images=images[:2], kinds=[Question.TRUE_FALSE])
 
     first, second = drafts
     assert texts(first) == ["True", "False"] and correct(first)[0].text == "True"
@@ -81,24 +78,23 @@ def test_true_false_statements_alternate_between_true_and_a_false_caption():
 
 
 def test_kinds_are_taken_in_turn_one_question_per_image():
-    instructor = factories.user(role="instructor")
     images = factories.images(*CAPTIONS)
 
-    drafts = draft_questions(images=images, kinds=[Question.WHAT, Question.WHICH], viewer=instructor)
+    drafts = draft_questions(images=images, kinds=[Question.WHAT, Question.WHICH])
 
     assert [d.kind for d in drafts] == ["what", "which", "what", "which"]
     assert [d.image for d in drafts] == images
 
 
 def test_a_small_set_borrows_distractors_from_the_corpus_but_never_hidden_images():
-    instructor, author = factories.user(role="instructor"), factories.user()
+    author = factories.user()
     in_set = factories.images("Chest radiograph showing a large right pneumothorax.")
     hidden = factories.images("Rejected picture of a hand.", "Someone's pending synthetic image.")
     reject(hidden[0])
     generated_by(author, hidden[1])
     outside = factories.images(*CAPTIONS[1:])
 
-    draft = draft_question(kind=Question.WHAT, image=in_set[0], pool=in_set, viewer=instructor)
+    draft = draft_question(kind=Question.WHAT, image=in_set[0], pool=in_set)
 
     assert sorted(texts(draft)[i] for i in range(4) if not draft.options[i].is_correct) == sorted(
         answer_for(image) for image in outside
@@ -106,16 +102,14 @@ def test_a_small_set_borrows_distractors_from_the_corpus_but_never_hidden_images
 
 
 def test_without_enough_different_images_a_question_falls_back_to_true_or_false():
-    instructor = factories.user(role="instructor")
     images = factories.images("Chest radiograph showing a large right pneumothorax.", "Head CT, axial slice.")
 
-    (draft,) = draft_questions(images=images[:1], kinds=[Question.WHAT, Question.WHICH], viewer=instructor)
+    (draft,) = draft_questions(images=images[:1], kinds=[Question.WHAT, Question.WHICH])
 
     assert draft.kind == Question.TRUE_FALSE
 
 
 def test_corpus_distractors_are_the_nearest_different_captions_not_near_duplicates():
-    instructor = factories.user(role="instructor")
     asked, twin, near, middling, far, farther = factories.images(
         "Chest radiograph with a right pneumothorax.",
         "Right pneumothorax on a chest radiograph.",  # means the same: must not be offered as wrong
@@ -135,6 +129,22 @@ def test_corpus_distractors_are_the_nearest_different_captions_not_near_duplicat
     ]:
         Embedding.objects.create(image=image, space=space, vector=np.array(vector, dtype=np.float32))
 
-    draft = draft_question(kind=Question.WHICH, image=asked, pool=[asked], viewer=instructor)
+    draft = draft_question(kind=Question.WHICH, image=asked, pool=[asked])
 
     assert {o.image for o in draft.options if not o.is_correct} == {near, middling, far}
+
+
+def test_the_instructors_own_unapproved_image_never_lends_its_caption_to_other_questions():
+    teacher = factories.user(role="instructor")
+    private = generated_by(teacher, factories.images("Synthetic chest film with a secret lesion.")[0])
+    approved = factories.images(*CAPTIONS)
+    pool = [approved[0], private, *approved[1:]]
+
+    quiz = quiz_build_from_studyset(instructor=teacher, studyset=studyset(teacher, pool))
+
+    others = Option.objects.filter(question__quiz=quiz).exclude(question__image=private)
+    statements = quiz.questions.exclude(image=private).values_list("prompt", flat=True)
+    assert quiz.questions.count() == 5  # the private image still gets its own question (hidden from students)
+    assert not any("secret lesion" in o.text or o.image_id == private.pk for o in others)
+    assert not any("secret lesion" in prompt for prompt in statements)
+    assert quiz.questions.filter(kind=Question.TRUE_FALSE).exclude(image=private).exists()

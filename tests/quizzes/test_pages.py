@@ -59,11 +59,17 @@ def test_an_instructor_builds_edits_and_publishes_a_quiz_from_a_study_set(client
     opens = (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     saved = client.post(
         reverse("quizzes:manage", args=[quiz.pk]),
-        {"title": "Emergency quiz", "opens_at": opens, "attempts_allowed": 2, "shuffle_options": "on"},
+        {
+            "title": "Emergency quiz",
+            "opens_at": opens,
+            "attempts_allowed": 2,
+            "shuffle_options": "on",
+            "answers_shown": "after_close",
+        },
     )
     quiz.refresh_from_db()
     assert saved.status_code == 302 and quiz.attempts_allowed == 2 and quiz.opens_at is not None
-    assert not quiz.shuffle_questions and quiz.shuffle_options
+    assert not quiz.shuffle_questions and quiz.shuffle_options and quiz.answers_shown == Quiz.AFTER_CLOSE
 
     client.post(reverse("quizzes:publish", args=[quiz.pk]))
     quiz.refresh_from_db()
@@ -83,6 +89,7 @@ def test_a_bad_setting_shows_a_message_and_keeps_the_quiz_as_it_was(client):
             "opens_at": "2030-01-02T10:00",
             "closes_at": "2030-01-01T10:00",
             "attempts_allowed": 1,
+            "answers_shown": "after_attempt",
         },
     )
 
@@ -202,9 +209,10 @@ def test_the_quizzes_page_shows_instructors_their_quizzes_and_students_the_join_
     assert reverse("quizzes:index") in client.get(reverse("search:search")).content.decode()  # nav link
 
 
-def test_a_digit_that_is_not_a_number_is_a_clear_4xx_not_a_crash(client):
-    from tests import factories as f
-
-    client.force_login(f.user(role="instructor"))
-    response = client.get("/quizzes/new/", {"studyset": "²"})
-    assert response.status_code < 500
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_digit_that_is_not_a_number_is_a_clear_400_not_a_crash(client, method):
+    client.force_login(instructor())
+    response = getattr(client, method)(reverse("quizzes:create"), {"studyset": "²"})
+    assert response.status_code == 400
+    assert "No study set has that number" in response.content.decode()
+    assert not Quiz.objects.exists()

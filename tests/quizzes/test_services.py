@@ -64,11 +64,19 @@ def test_students_cannot_build_quizzes_and_an_empty_set_builds_nothing():
     assert not Quiz.objects.exists()
 
 
-def test_publishing_gives_a_short_code_of_unambiguous_characters():
+def test_publishing_gives_a_code_of_eight_characters_from_thirty_that_cannot_be_mistaken():
     quiz = quiz_from(instructor(), factories.images(*CAPTIONS))
-    assert len(quiz.join_code) == 6 and set(quiz.join_code) <= set(JOIN_CODE_ALPHABET)
+    assert len(quiz.join_code) >= 8 and set(quiz.join_code) <= set(JOIN_CODE_ALPHABET)
+    assert len(set(JOIN_CODE_ALPHABET)) == len(JOIN_CODE_ALPHABET) == 30
+    assert set(JOIN_CODE_ALPHABET) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
     assert not set("0O1IL") & set(JOIN_CODE_ALPHABET)
     assert quiz.published_at is not None
+
+
+def test_a_shorter_code_given_out_before_still_joins():
+    quiz = quiz_from(instructor(), factories.images(*CAPTIONS))
+    Quiz.objects.filter(pk=quiz.pk).update(join_code="ACE349")  # six of the 21 symbols used then
+    assert quiz_join(user=factories.user(), code="ace 349") == quiz
 
 
 def test_a_quiz_without_questions_cannot_be_published():

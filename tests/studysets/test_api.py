@@ -52,14 +52,14 @@ def test_a_script_with_a_token_creates_a_set_saves_an_image_and_lists_it(people)
     assert saved.status_code == 201
     assert saved.json()["place"] == 1 and saved.json()["note"] == "Look at the apex."
     assert saved.json()["image"]["caption"] == CAPTIONS[0]
-    assert [(s["title"], s["item_count"], s["owner"]) for s in mine.json()] == [
+    assert [(s["title"], s["item_count"], s["owner"]) for s in mine.json()["results"]] == [
         ("Chest films", 1, people["owner"].username)
     ]
 
 
 def test_each_user_lists_only_their_own_sets_and_anonymous_clients_get_401(people):
     a_set(people["owner"])
-    assert api_as(people["student"]).get("/api/studysets/").json() == []
+    assert api_as(people["student"]).get("/api/studysets/").json()["results"] == []
     assert_error(api_as(None).get("/api/studysets/"), 401, "not_authenticated")
     assert_error(api_as(None).post("/api/studysets/", {"title": "x"}), 401, "not_authenticated")
 
@@ -203,7 +203,7 @@ def test_an_image_the_owner_cannot_see_or_a_full_set_cannot_be_saved(people, set
 
 
 def places(api, shared) -> list[str]:
-    items = api.get(f"/api/studysets/{shared.pk}/items/").json()
+    items = api.get(f"/api/studysets/{shared.pk}/items/").json()["results"]
     assert [item["place"] for item in items] == list(range(1, len(items) + 1))
     return [item["image"]["caption"] for item in items]
 
@@ -252,7 +252,8 @@ def test_the_owner_edits_a_note_and_removes_an_item(people):
     assert noted.json()["note"] == "Gallstones." and noted.json()["place"] == 2
     assert removed.status_code == 204
     assert [
-        (i["id"], i["place"], i["note"]) for i in api.get(f"/api/studysets/{shared.pk}/items/").json()
+        (i["id"], i["place"], i["note"])
+        for i in api.get(f"/api/studysets/{shared.pk}/items/").json()["results"]
     ] == [(second.pk, 1, "Gallstones.")]
     assert_error(api.delete(f"/api/studysets/{shared.pk}/items/{first.pk}/"), 404, "not_found")
 
@@ -348,11 +349,12 @@ def test_everyone_lists_and_searches_public_sets_by_title_a_page_at_a_time(peopl
     api = api_as(people[role])
 
     found = api.get("/api/studysets/public/", {"q": "chest"}).json()
-    everything = api.get("/api/studysets/public/", {"page": 1}).json()
-    beyond = api.get("/api/studysets/public/", {"page": 2}).json()
+    first = api.get("/api/studysets/public/", {"page_size": 2}).json()
+    second = api.get(first["next"]).json()
 
     assert sorted(s["title"] for s in found["results"]) == ["Chest CT", "Chest films"]
     assert found["results"][0]["item_count"] == 1 and found["results"][0]["page_url"].startswith("http")
-    assert (everything["count"], everything["pages"], everything["has_next"]) == (3, 1, False)
-    assert beyond["results"] == [] and beyond["page"] == 2
-    assert_error(api.get("/api/studysets/public/", {"page": 0}), 400, "invalid")
+    assert (first["count"], len(first["results"]), first["previous"]) == (3, 2, None)
+    assert [s["title"] for s in second["results"]] == ["Chest films"] and second["next"] is None
+    assert_error(api.get("/api/studysets/public/", {"page": 3}), 404, "not_found")
+    assert_error(api.get("/api/studysets/public/", {"q": "x" * 201}), 400, "invalid")
