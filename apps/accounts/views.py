@@ -22,7 +22,7 @@ from apps.accounts.forms import PasswordChangeForm, SignupForm
 from apps.accounts.redirects import safe_next
 from apps.accounts.selectors import PROFILE_IMAGES, login_locked_until, user_images
 from apps.accounts.services import login_throttle_clear, user_create
-from apps.core.ratelimit import client_address
+from apps.core.ratelimit import client_address, rate_limited
 from apps.core.tokens import (
     DEFAULT_LIFETIME_DAYS,
     TokenError,
@@ -34,6 +34,7 @@ from apps.core.tokens import (
 
 
 @sensitive_post_parameters("password1", "password2")
+@rate_limited("signup", methods=("POST",))
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:profile")

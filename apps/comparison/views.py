@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from apps.comparison.selectors import COMPARE_K, compare_params, compare_queries
+from apps.core.ratelimit import rate_limited
 from apps.search.filters import filter_choices
 from apps.search.params import QueryError, arithmetic_params
 from apps.search.selectors import CHANNEL_LABELS, arithmetic_search
@@ -26,6 +27,11 @@ PRESETS = [
 PAIR_EXAMPLE = {"a": "pneumonia chest x-ray", "b": "normal chest x-ray"}
 
 
+def _submitted(request: HttpRequest) -> bool:
+    return any(request.GET.get(name) for name in ("a", "b", "q"))
+
+
+@rate_limited("search", methods=("GET",), when=_submitted)
 def compare_page(request: HttpRequest) -> HttpResponse:
     params = request.GET
     mode = params.get("mode") or PAIR
@@ -45,8 +51,7 @@ def compare_page(request: HttpRequest) -> HttpResponse:
     if mode not in (PAIR, ARITHMETIC):
         context["error"] = "Unknown comparison mode; use pair or arith."
         return render(request, "comparison/compare.html", context, status=400)
-    submitted = any(params.get(name) for name in ("a", "b", "q"))
-    if not submitted:
+    if not _submitted(request):
         return render(request, "comparison/compare.html", context)
     try:
         if mode == PAIR:

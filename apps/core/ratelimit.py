@@ -94,13 +94,19 @@ def _period(seconds: int) -> str:
     return {1: "second", 60: "minute", 3600: "hour", 86400: "day"}.get(seconds, f"{seconds} s")
 
 
-def rate_limited(scope: str, *, methods: tuple[str, ...] = ("GET", "POST")) -> Callable:
-    """A page view counted against `scope` (for `methods`); over the allowance it answers a 429 page."""
+def rate_limited(
+    scope: str,
+    *,
+    methods: tuple[str, ...] = ("GET", "POST"),
+    when: Callable[[HttpRequest], bool] | None = None,
+) -> Callable:
+    """A page view counted against `scope` (for `methods`, and only requests `when` accepts, e.g. those
+    that carry a query); over the allowance it answers a 429 page with Retry-After."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method in methods:
+            if request.method in methods and (when is None or when(request)):
                 try:
                     rate_limit_hit(scope=scope, request=request)
                 except RateLimited as exc:

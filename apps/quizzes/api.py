@@ -119,6 +119,7 @@ class QuizListView(GenericAPIView):
 
 class QuizJoinView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_scope = "quiz_join"
 
     @extend_schema(
         summary="Join a published quiz with its code",

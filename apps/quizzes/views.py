@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.ratelimit import rate_limited
 from apps.quizzes import services
 from apps.quizzes.export import results_csv_response
 from apps.quizzes.forms import BuildQuizForm, JoinForm, QuestionForm, QuizSettingsForm
@@ -54,6 +55,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("quiz_join", methods=("POST",))
 def join(request: HttpRequest) -> HttpResponse:
     form = JoinForm(request.POST or None, initial={"code": request.GET.get("code", "")})
     if request.method == "POST" and form.is_valid():

@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from apps.core.ratelimit import rate_limited
 from apps.corpus.selectors import corpus_counts, image_get_for_user
 from apps.search.filters import filter_choices
 from apps.search.params import QueryError, picture_search_params, similar_params, text_search_params
@@ -40,6 +41,7 @@ def _context(request: HttpRequest, **extra) -> dict[str, object]:
     }
 
 
+@rate_limited("search", methods=("GET",), when=lambda request: "q" in request.GET)
 def search_page(request: HttpRequest) -> HttpResponse:
     """Text search (GET, so every result page can be bookmarked)."""
     context = _context(request)
@@ -53,6 +55,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("image_search", methods=("POST",))
 def image_query_page(request: HttpRequest) -> HttpResponse:
     """Search by an uploaded image, optionally with a text modifier (a composed query)."""
     context = _context(request, mode="image", params=request.POST, pager_base=None)
@@ -66,6 +69,7 @@ def image_query_page(request: HttpRequest) -> HttpResponse:
     return render(request, "search/search.html", {**context, "result": result})
 
 
+@rate_limited("search")
 def similar_page(request: HttpRequest, pk: int) -> HttpResponse:
     """ "More like this" for a stored image."""
     image = image_get_for_user(request.user, pk)

@@ -244,6 +244,7 @@ class StudySetRenewLinkView(APIView):
 
 class StudySetExportView(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "export"
     content_negotiation_class = DownloadNegotiation
 
     @extend_schema(

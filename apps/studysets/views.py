@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.redirects import safe_next
+from apps.core.ratelimit import rate_limited
 from apps.studysets import services
 from apps.studysets.export import studyset_export_response
 from apps.studysets.forms import NoteForm, PublicSearchForm, SaveImageForm, StudySetForm
@@ -100,6 +101,7 @@ def detail(request: HttpRequest, pk: int, token: str | None = None) -> HttpRespo
 
 
 @require_GET
+@rate_limited("export")
 def export(request: HttpRequest, pk: int, token: str | None = None) -> FileResponse:
     return studyset_export_response(
         studyset=studyset_get_for_user(request.user, pk, token=token),

@@ -109,3 +109,41 @@ def test_the_api_answers_429_in_the_error_envelope_with_retry_after(client, tigh
     refused = client.get("/api/search/", {"q": "chest"})
     assert codes[:2] == [200, 200] and refused.status_code == 429
     assert refused.json()["error"]["code"] == "throttled" and int(refused["Retry-After"]) >= 1
+
+
+def test_the_search_page_and_the_api_draw_on_one_allowance(client, tight):
+    assert client.get("/", {"q": "chest"}).status_code == 200
+    assert client.get("/api/search/", {"q": "chest"}).status_code == 200
+    page = client.get("/", {"q": "chest"})
+    assert page.status_code == 429 and "Too many requests" in page.content.decode()
+    assert client.get("/api/search/", {"q": "chest"}).status_code == 429
+    assert client.get("/").status_code == 200  # the empty search page costs nothing
+
+
+@pytest.mark.parametrize(
+    ("scope", "method", "path", "data"),
+    [
+        ("search", "get", "/compare/", {"a": "chest", "b": "brain"}),
+        ("signup", "post", "/accounts/signup/", {"username": "x"}),
+        ("password_reset", "post", "/accounts/password/reset/", {"email": "a@example.org"}),
+    ],
+)
+def test_each_limited_page_answers_429_past_its_allowance(client, settings, scope, method, path, data):
+    settings.MIRAGE_RATE_LIMITS = {**settings.MIRAGE_RATE_LIMITS, scope: {"user": "1/hour", "anon": "1/hour"}}
+    first = getattr(client, method)(path, data)
+    second = getattr(client, method)(path, data)
+    assert first.status_code != 429 and second.status_code == 429 and int(second["Retry-After"]) > 1
+
+
+def test_quiz_joins_are_limited_on_the_page_and_the_api_together(client, settings):
+    settings.MIRAGE_RATE_LIMITS = {
+        **settings.MIRAGE_RATE_LIMITS,
+        "quiz_join": {"user": "2/hour", "anon": "2/hour"},
+    }
+    client.force_login(factories.user())
+    assert client.post("/quizzes/join/", {"code": "ABCDEFGH"}).status_code == 404  # no such quiz
+    assert (
+        client.post("/api/quizzes/join/", {"code": "ABCDEFGH"}, content_type="application/json").status_code
+        != 429
+    )
+    assert client.post("/quizzes/join/", {"code": "ABCDEFGH"}).status_code == 429
