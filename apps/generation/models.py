@@ -19,7 +19,8 @@ class Job(models.Model):
 
     GENERATE = "generate"
     DESCRIBE = "describe"
-    KINDS = [(GENERATE, "image generation"), (DESCRIBE, "description")]
+    EMBED = "embed"  # an embedding space over the corpus, queued by an admin (`manage.py embed --queue`)
+    KINDS = [(GENERATE, "image generation"), (DESCRIBE, "description"), (EMBED, "corpus embedding")]
 
     QUEUED = "queued"
     RUNNING = "running"
@@ -86,6 +87,8 @@ class Job(models.Model):
     def title(self) -> str:
         if self.kind == self.GENERATE:
             return self.params.get("prompt", "")
+        if self.kind == self.EMBED:
+            return f"the {self.params.get('space', '')} space"
         return " vs ".join(item["query"] for item in self.params.get("items", []))
 
 

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils import timezone
 
+from apps.corpus.embeddings import embed_space
+from apps.corpus.spaces import configured_spaces
 from apps.generation import services
 from apps.generation.lease import JobFailed, JobRun
 from apps.generation.models import Job
@@ -156,7 +158,41 @@ def run_description(run: JobRun) -> Callable[[], dict]:
     return commit
 
 
+def run_embedding(run: JobRun) -> Callable[[], dict]:
+    """Embed the corpus into one space (the `embed` command's work, in the worker). Each batch is
+    committed as it goes, so a run cut short resumes where it stopped when the job is retried."""
+    config = configured_spaces()[run.job.params["space"]]
+    total = 0
+    done = 0
+
+    def on_start(count: int) -> None:
+        nonlocal total
+        total = count
+        run.progress(0, count, f"embedding {count} entries into the {config.label}", force=True)
+
+    def on_progress(count: int) -> None:
+        nonlocal done
+        done += count
+        run.progress(done, total, f"embedded {done} of {total}")
+
+    run.progress(0, 0, f"loading the {config.label}'s model", force=True)
+    summary = embed_space(
+        config=config,
+        rebuild=bool(run.job.params.get("rebuild")),
+        batch_size=run.job.params.get("batch_size"),
+        on_start=on_start,
+        on_progress=on_progress,
+    )
+    return lambda: {
+        "space": summary.space,
+        "embedded": summary.embedded,
+        "failed": summary.failed,
+        "index_built": summary.index_built,
+    }
+
+
 RUNNERS: dict[str, Callable[[JobRun], Callable[[], dict]]] = {
     Job.GENERATE: run_generation,
     Job.DESCRIBE: run_description,
+    Job.EMBED: run_embedding,
 }

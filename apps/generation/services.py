@@ -29,6 +29,7 @@ from apps.corpus.licences import NONE
 from apps.corpus.modality import derive_modality
 from apps.corpus.models import Image
 from apps.corpus.services import dataset_get_or_create, store_file
+from apps.corpus.spaces import configured_spaces
 from apps.generation.models import Description, GeneratedImage, Job
 from apps.generation.selectors import DEFAULT_K, captions_key, description_cached, description_preview
 
@@ -79,7 +80,20 @@ def _hourly_quota(kind: str) -> int:
 
 
 def _check_limits(owner, kind: str) -> None:
-    """The queue's limits for one more job of `kind` from `owner`; call under SUBMIT_LOCK."""
+    """The queue's limits for one more job of `kind` from `owner`; call under SUBMIT_LOCK. An admin's
+    embedding job is bounded by the global queue cap only."""
+    if kind != Job.EMBED:
+        _check_user_limits(owner, kind)
+    waiting = Job.objects.filter(status=Job.QUEUED).count()
+    if waiting >= settings.MIRAGE_QUEUE_MAX:
+        raise JobError(
+            f"The workers are busy: {waiting} jobs are waiting. Nothing was queued; please try again in a "
+            "few minutes.",
+            status=503,
+        )
+
+
+def _check_user_limits(owner, kind: str) -> None:
     mine = Job.objects.filter(owner=owner)
     active = mine.filter(status__in=(Job.QUEUED, Job.RUNNING)).count()
     if active >= settings.MIRAGE_JOBS_ACTIVE_PER_USER:
@@ -100,13 +114,6 @@ def _check_limits(owner, kind: str) -> None:
             f"You have started {quota} {what} in the past hour, the most allowed; the next can start at "
             f"{free_at}.",
             status=429,
-        )
-    waiting = Job.objects.filter(status=Job.QUEUED).count()
-    if waiting >= settings.MIRAGE_QUEUE_MAX:
-        raise JobError(
-            f"The workers are busy: {waiting} jobs are waiting. Nothing was queued; please try again in a "
-            "few minutes.",
-            status=503,
         )
 
 
@@ -227,6 +234,19 @@ def description_submit(*, owner, queries: list[str], k: int = DEFAULT_K) -> Job:
             finished_at=now,
         )
     return _queue_job(owner=owner, kind=Job.DESCRIBE, params=params)
+
+
+def embedding_submit(*, owner, space: str, rebuild: bool = False, batch_size: int | None = None) -> Job:
+    """Queue the embedding of every corpus entry lacking a vector in `space` for the GPU worker (staff
+    only: it may run for hours); its job page shows progress as for any job."""
+    if not owner.is_staff:
+        raise JobError("Only staff may queue the embedding of the corpus.", status=403)
+    if space not in configured_spaces():
+        raise JobError(
+            f"Unknown space {space!r}; use one of {', '.join(sorted(configured_spaces()))}.", "space"
+        )
+    params = {"space": space, "rebuild": rebuild, "batch_size": batch_size}
+    return _queue_job(owner=owner, kind=Job.EMBED, params=params)
 
 
 def job_cancel(*, job: Job) -> Job:

@@ -1,3 +1,8 @@
+"""`manage.py embed`: in the foreground here, or queued (--queue) for the GPU worker as a job.
+
+It lives with the jobs (apps.generation) because queueing needs them; the work is the corpus's
+`embed_space`, the same in both cases."""
+
 import functools
 import sys
 
@@ -6,6 +11,7 @@ from tqdm import tqdm
 
 from apps.corpus.embeddings import SpaceModelMismatch, embed_estimate, embed_space
 from apps.corpus.spaces import configured_spaces
+from apps.generation.services import JobError, embedding_submit
 from apps.ml.specs import ModelUnavailable
 
 # Longer than this on a CPU, and the command asks for --yes (or a GPU); the sample corpus stays well under.
@@ -38,11 +44,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-available", action="store_true", help="skip a space whose model cannot be loaded here"
         )
+        parser.add_argument(
+            "--queue",
+            metavar="STAFF_USERNAME",
+            help="queue it for the GPU worker as a job of this staff user, who can watch it on its job page",
+        )
 
-    def handle(self, *args, space, rebuild, batch_size, workers, yes, if_available, **options):
+    def handle(self, *args, space, rebuild, batch_size, workers, yes, if_available, queue, **options):
         if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         spaces = configured_spaces()
+        if queue:
+            self.queue(queue, names=space or sorted(spaces), rebuild=rebuild, batch_size=batch_size)
+            return
         for name in space or sorted(spaces):
             config = spaces[name]
             try:
@@ -71,6 +85,21 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"{name}: embedded {summary.embedded}, failed {summary.failed}; {index}")
             )
+
+    def queue(self, username: str, *, names: list[str], rebuild: bool, batch_size: int | None) -> None:
+        from django.contrib.auth import get_user_model
+        from django.urls import reverse
+
+        owner = get_user_model().objects.filter(username=username).first()
+        if owner is None:
+            raise CommandError(f"No user {username!r}; --queue takes a staff user's name.")
+        for name in names:
+            try:
+                job = embedding_submit(owner=owner, space=name, rebuild=rebuild, batch_size=batch_size)
+            except JobError as exc:
+                raise CommandError(str(exc)) from exc
+            page = reverse("generation:job", args=[job.pk])
+            self.stdout.write(self.style.SUCCESS(f"{name}: queued as job {job.pk}; watch it at {page}"))
 
     def confirmed(self, config, *, yes: bool, if_available: bool) -> bool:
         """Measure the time on a CPU, say it, and ask for --yes when it is long."""
