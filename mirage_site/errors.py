@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+
+from mirage_site.unavailable import unavailable_response
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -36,6 +40,9 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Raised outside a view (in a middleware), a database outage or a full disk still answers 503/507.
+    if unavailable := unavailable_response(request, sys.exc_info()[1]):
+        return unavailable
     if request.path.startswith("/api/"):
         return _error(request, 500)
     # No template context processors: whatever failed may fail again while rendering.

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.quizzes",
     "apps.moderation",
     "apps.api",
+    "apps.operations",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "mirage_site.unavailable.UnavailableMiddleware",
     # Last in the list, but it answers in __call__, before any view or CSRF check reads the body.
     "mirage_site.middleware.UploadLimitMiddleware",
 ]
@@ -114,6 +116,8 @@ else:
     _db["NAME"] = env_str("MIRAGE_DB_NAME", "postgres")
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "CONN_MAX_AGE": 60, **_db}}
+# A kept connection that a database restart broke is replaced at the next request, with no restart.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Each test run gets a database of its own, so runs side by side (CI, a developer, a benchmark) never
 # drop each other's; a worker subprocess in a test is pointed at it through MIRAGE_DB_NAME.
 DATABASES["default"]["TEST"] = {"NAME": env_str("MIRAGE_TEST_DB_NAME", f"test_mirage_{os.getpid()}")}

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import logging
+import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import transaction
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.db import DatabaseError, transaction
 
+from apps.core.errors import StorageFull
 from apps.corpus import imaging
 from apps.corpus.licences import normalize_licence
 from apps.corpus.modality import derive_modality
@@ -20,6 +26,9 @@ from apps.corpus.models import Dataset, Image
 from apps.corpus.records import EntryRecord, ParseProblem
 
 logger = logging.getLogger(__name__)
+
+# Files being written carry this prefix until they are whole; `manage.py media check` lists leftovers.
+PARTIAL_PREFIX = ".partial-"
 
 # Fields copied from a record onto an Image row; a re-import updates a row only when one of them changed.
 _METADATA_FIELDS = (
@@ -95,7 +104,13 @@ def import_records(
     """
     summary = ImportSummary()
     for batch in _batches(iter(records), batch_size):
-        _import_batch(dataset=dataset, batch=batch, summary=summary)
+        written: list[str] = []
+        try:
+            _import_batch(dataset=dataset, batch=batch, summary=summary, written=written)
+        except BaseException:
+            # The batch's rows were rolled back: its files would be orphans (a rerun writes them again).
+            _discard_unreferenced(written)
+            raise
         if on_progress:
             on_progress(len(batch))
     return summary
@@ -106,7 +121,9 @@ def _batches(items: Iterator[EntryRecord], size: int) -> Iterator[list[EntryReco
         yield batch
 
 
-def _import_batch(*, dataset: Dataset, batch: list[EntryRecord], summary: ImportSummary) -> None:
+def _import_batch(
+    *, dataset: Dataset, batch: list[EntryRecord], summary: ImportSummary, written: list[str]
+) -> None:
     existing = {
         image.external_id: image
         for image in Image.objects.filter(dataset=dataset, external_id__in=[r.external_id for r in batch])
@@ -136,7 +153,7 @@ def _import_batch(*, dataset: Dataset, batch: list[EntryRecord], summary: Import
             values = _metadata(record)
             if stored is None:
                 image = Image(dataset=dataset, external_id=record.external_id, **values)
-                _attach(image, prepared)
+                _attach(image, prepared, written)
                 image.save()
                 existing[record.external_id] = image
                 summary.imported += 1
@@ -145,7 +162,7 @@ def _import_batch(*, dataset: Dataset, batch: list[EntryRecord], summary: Import
                 for name in changed:
                     setattr(stored, name, values[name])
                 if prepared:
-                    _attach(stored, prepared)
+                    _attach(stored, prepared, written)
                     changed += ["file", "thumbnail", "width", "height", "format", "sha256"]
                 if changed:
                     stored.save(update_fields=[*changed, "updated_at"])
@@ -215,13 +232,15 @@ def _encode_png(picture) -> bytes:
     return out.getvalue()
 
 
-def _attach(image: Image, prepared: _PreparedImage | None) -> None:
+def _attach(image: Image, prepared: _PreparedImage | None, written: list[str]) -> None:
     """Point the row at its files, named by content hash so a re-run rewrites nothing."""
     if prepared is None:
         return
     sha = prepared.sha256
     image.file.name = store_file(f"images/{sha[:2]}/{sha}.{prepared.extension}", prepared.data)
+    written.append(image.file.name)
     image.thumbnail.name = store_file(f"thumbs/{sha[:2]}/{sha}.jpg", prepared.thumbnail)
+    written.append(image.thumbnail.name)
     image.width, image.height, image.format, image.sha256 = (
         prepared.width,
         prepared.height,
@@ -230,8 +249,53 @@ def _attach(image: Image, prepared: _PreparedImage | None) -> None:
     )
 
 
+def _discard_unreferenced(names: list[str]) -> None:
+    """Delete the files among `names` that no Image row points at. Best effort: with the database away
+    nothing is deleted, and `manage.py media check --fix` finds them later."""
+    try:
+        kept = set(Image.objects.filter(file__in=names).values_list("file", flat=True))
+        kept |= set(Image.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
+    except DatabaseError:
+        return
+    for name in set(names) - kept:
+        with contextlib.suppress(OSError):
+            default_storage.delete(name)
+
+
 def store_file(name: str, data: bytes) -> str:
-    """Save a file under a content-derived name; an existing file of that name is kept, not rewritten."""
-    if default_storage.exists(name):
+    """Save a file under a content-derived name; an existing whole file of that name is kept, not rewritten.
+
+    Every stored file (imports, generated images) goes through here. On the local file system the bytes
+    are written to a hidden temporary name in the same folder, synced and renamed into place, so a
+    killed process or a full disk never leaves a half-written file under a name a page can serve.
+    A full disk raises StorageFull.
+    """
+    if not isinstance(default_storage, FileSystemStorage):
+        # Object storage writes an object whole or not at all.
+        if default_storage.exists(name):
+            return name
+        return default_storage.save(name, ContentFile(data))
+    path = Path(default_storage.path(name))
+    # Same name, same content hash: a file of the right size is this file (a shorter one was cut off
+    # by a crash before writes were atomic, and is replaced).
+    if path.is_file() and path.stat().st_size == len(data):
         return name
-    return default_storage.save(name, ContentFile(data))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=PARTIAL_PREFIX)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise StorageFull(f"the file {name}") from exc
+        raise
+    return name

@@ -31,6 +31,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.exceptions import TimeoutException
 
+from apps.core.errors import StorageFull
 from apps.generation.models import Job
 from apps.ml.describer import PromptTooLong
 from apps.ml.encoders import ModelUnavailable
@@ -58,7 +59,7 @@ class JobFailed(Exception):
 
 
 # Failures whose message is written for the user; anything else is logged with its traceback.
-USER_FACING = (JobFailed, ModelUnavailable, PromptTooLong)
+USER_FACING = (JobFailed, ModelUnavailable, PromptTooLong, StorageFull)
 
 
 def worker_id() -> str:
