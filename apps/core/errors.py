@@ -28,7 +28,7 @@ class StorageFull(OSError):
     def __init__(self, what: str) -> None:
         super().__init__(
             errno.ENOSPC,
-            f"The server's disk is full, so {what} could not be stored. Nothing half-written was kept; "
+            f"The server's disk is full, so {what}. Nothing half-written was kept; "
             "an administrator must free space, then try again.",
         )
 

@@ -296,6 +296,6 @@ def store_file(name: str, data: bytes) -> str:
             raise
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise StorageFull(f"the file {name}") from exc
+            raise StorageFull(f"the file {name} could not be stored") from exc
         raise
     return name
