@@ -13,8 +13,9 @@ How the worker is driven:
 from __future__ import annotations
 
 import logging
+import time
 
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from apps.generation.models import Job
 from apps.generation.worker import process_one, requeue_orphans
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 TASK = "apps.generation.tasks.run_jobs"
 TASK_GROUP = "mirage-jobs"
+# How long a run cut short by a database outage waits for the database before leaving the job to the
+# minute schedule.
+DATABASE_WAIT_SECONDS = 600
 
 
 def enqueue_run() -> None:
@@ -36,10 +40,29 @@ def enqueue_run() -> None:
 
 
 def run_jobs() -> str:
-    job = process_one()
+    try:
+        job = process_one()
+    except (OperationalError, InterfaceError):
+        # The database went away under a running job, which is left to be retried. Nothing runs without
+        # the database: wait for it here and queue the retry the moment it is back (not at the schedule).
+        if _wait_for_database():
+            enqueue_run()
+        return "the database went away; a job it cut short is retried"
     if Job.objects.filter(status=Job.QUEUED).exists():
         enqueue_run()
     return f"job {job.pk}: {job.status}" if job else "no queued job"
+
+
+def _wait_for_database(seconds: int = DATABASE_WAIT_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        connection.close()
+        try:
+            connection.ensure_connection()
+            return True
+        except DatabaseError:
+            time.sleep(1)
+    return False
 
 
 def on_worker_spawn(sender, proc_name: str, **kwargs) -> None:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.exceptions import TimeoutException
@@ -288,6 +288,11 @@ def _run(run: JobRun) -> None:
             Job.FAILED,
             "The job took longer than the worker's time limit (MIRAGE_JOB_TIMEOUT) and was stopped.",
         )
+        raise
+    except (OperationalError, InterfaceError):
+        # The database went away mid-run: not the job's fault, and its row cannot be written now. The
+        # lease ends with this attempt, so requeue_orphans() retries the job once the database is back.
+        logger.warning("job %s: the database went away; the job will be retried", job.pk)
         raise
     except Exception as exc:
         logger.exception("job %s failed", job.pk)
