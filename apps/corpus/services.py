@@ -151,6 +151,10 @@ def _import_batch(
                     )
                     continue
             values = _metadata(record)
+            if reason := _overlong(record.external_id, values):
+                summary.failed += 1
+                summary.problems.append(ParseProblem(file=record.external_id[:200], line=0, reason=reason))
+                continue
             if stored is None:
                 image = Image(dataset=dataset, external_id=record.external_id, **values)
                 _attach(image, prepared, written)
@@ -193,7 +197,33 @@ def _metadata(record: EntryRecord) -> dict[str, object]:
         "image_name": record.image_name,
     }
     assert set(values) == set(_METADATA_FIELDS)
-    return values
+    return {name: _without_nul(value) for name, value in values.items()}
+
+
+def _overlong(external_id: str, values: dict[str, object]) -> str | None:
+    """Why the entry does not fit its columns (a source's value longer than the column holds), or None."""
+    limits = {"external_id": Image._meta.get_field("external_id").max_length}
+    for name in values:
+        column = Image._meta.get_field(name)
+        column = getattr(column, "base_field", column)  # an ArrayField's items
+        if column.max_length:
+            limits[name] = column.max_length
+    for name, limit in limits.items():
+        value = external_id if name == "external_id" else values[name]
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and len(item) > limit:
+                return f"{name.replace('_', ' ')} longer than {limit} characters: {item[:40]!r}…"
+    return None
+
+
+def _without_nul(value):
+    """PostgreSQL text cannot hold NUL characters, and in a caption or keyword they mean nothing: any a
+    source carries (a stray byte, a JSON "\\u0000") are dropped rather than failing the whole batch."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def _prepare_image(record: EntryRecord) -> _PreparedImage | None:
