@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
@@ -16,6 +17,10 @@ LICENCE_CHOICES = {
     "commercial": "Commercial use allowed",
 }
 ORIGIN_CHOICES = {"any": "Real and synthetic", "real": "Real images only", "synthetic": "Synthetic only"}
+
+
+# What a Dataset slug can be; anything else (a NUL character, say) is not looked up.
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 class FilterError(UserError):
@@ -51,7 +56,9 @@ class Filters:
             raise FilterError(f"Unknown licence filter {filters.licence!r}; use any, open or commercial.")
         if filters.origin not in ORIGIN_CHOICES:
             raise FilterError(f"Unknown origin filter {filters.origin!r}; use any, real or synthetic.")
-        if filters.dataset and not Dataset.objects.filter(slug=filters.dataset).exists():
+        if filters.dataset and not (
+            _SLUG.fullmatch(filters.dataset) and Dataset.objects.filter(slug=filters.dataset).exists()
+        ):
             raise FilterError(f"Unknown dataset {filters.dataset!r}.")
         return filters
 

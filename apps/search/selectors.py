@@ -6,6 +6,7 @@ space, the caption space, full text), fused by reciprocal rank, filtered and cut
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -82,7 +83,9 @@ class SearchResult:
 
 
 def clean_query(text: str | None, *, what: str = "query") -> str:
-    text = " ".join((text or "").split())
+    # Control characters (NUL above all, which PostgreSQL text cannot hold) count as spaces.
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text or "")
+    text = " ".join(text.split())
     if not text:
         raise QueryError("Type what you are looking for, e.g. “chest X-ray with pneumothorax”.")
     limit = settings.MIRAGE_MAX_QUERY_CHARS
