@@ -55,7 +55,7 @@ def roots():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_a_backup_restored_into_a_fresh_data_folder_has_the_same_rows_vectors_and_files(roots):
+def test_a_backup_restored_into_a_fresh_data_folder_has_the_same_rows_vectors_and_files(roots, capsys):
     old_root, new_root, scratch = roots
     old = Instance(old_root)
     old.migrate()
@@ -83,6 +83,8 @@ def test_a_backup_restored_into_a_fresh_data_folder_has_the_same_rows_vectors_an
     assert new.manage("migrate", "--check", check=False).returncode == 0  # the schema is whole
     assert new.manage("media", "check", check=False).returncode == 0
 
+    with capsys.disabled():
+        print(f"\n[backup drill] {made.stdout.strip()}\n[backup drill] {restored.stdout.strip()}")
     again = new.manage("restore", str(archive), check=False)
     assert again.returncode != 0 and "--replace" in again.stderr
     assert new.manage("restore", str(archive), "--replace").returncode == 0

@@ -56,7 +56,9 @@ def kill_after_first_batch(process, timeout: float = 120) -> int:
 
 
 @pytest.mark.parametrize("importer", sorted(IMPORTERS))
-def test_an_import_killed_mid_way_and_run_again_equals_an_uninterrupted_one(importer, tmp_path, settings):
+def test_an_import_killed_mid_way_and_run_again_equals_an_uninterrupted_one(
+    importer, tmp_path, settings, capsys
+):
     write, command = IMPORTERS[importer]
     corpus = write(tmp_path / "corpus", ENTRIES)
     media = tmp_path / "media"
@@ -67,7 +69,9 @@ def test_an_import_killed_mid_way_and_run_again_equals_an_uninterrupted_one(impo
     assert BATCH <= left < ENTRIES, "the kill must land mid-way"
     assert left % BATCH == 0, "an interrupted import leaves whole batches only"
 
+    rerun_started = time.monotonic()
     rerun = manage(command(corpus), env, timeout=300)
+    rerun_seconds = time.monotonic() - rerun_started
     assert rerun.returncode == 0, rerun.stderr
     assert f"imported {ENTRIES - left}," in rerun.stdout
     resumed_rows, resumed_files = snapshot(), file_hashes(media)
@@ -85,3 +89,8 @@ def test_an_import_killed_mid_way_and_run_again_equals_an_uninterrupted_one(impo
     assert snapshot() == resumed_rows
     assert file_hashes(media) == resumed_files
     assert len(resumed_files) == 2 * ENTRIES  # an image and a thumbnail each
+    with capsys.disabled():
+        print(
+            f"\n[killed import drill] {importer}: killed with {left}/{ENTRIES} stored; "
+            f"rerun {rerun_seconds:.1f} s"
+        )
