@@ -8,12 +8,14 @@ import hashlib
 import io
 import logging
 import os
+import socket
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+import psutil
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import DatabaseError, transaction
@@ -103,6 +105,7 @@ def import_records(
     entry skipped; an absent image file makes a metadata-only entry that a later run completes.
     """
     summary = ImportSummary()
+    discard_abandoned_partials()
     for batch in _batches(iter(records), batch_size):
         written: list[str] = []
         try:
@@ -292,6 +295,30 @@ def _discard_unreferenced(names: list[str]) -> None:
             default_storage.delete(name)
 
 
+def _partial_prefix() -> str:
+    # Who writes it, so that a file a killed process left can be told from one being written now.
+    return f"{PARTIAL_PREFIX}{socket.gethostname()}-{os.getpid()}-"
+
+
+def discard_abandoned_partials() -> int:
+    """Remove the temporary files of writers on this machine that died mid-write (killed, crashed).
+    Returns how many were removed. Files of live writers, and of other machines, are left alone."""
+    if not isinstance(default_storage, FileSystemStorage):
+        return 0
+    root, host, removed = Path(default_storage.location), socket.gethostname(), 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if not name.startswith(PARTIAL_PREFIX):
+                continue
+            writer = name[len(PARTIAL_PREFIX) :].rsplit("-", 2)
+            mine = len(writer) == 3 and writer[0] == host and writer[1].isdigit()
+            if mine and not psutil.pid_exists(int(writer[1])):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(Path(folder) / name)
+                    removed += 1
+    return removed
+
+
 def store_file(name: str, data: bytes) -> str:
     """Save a file under a content-derived name; an existing whole file of that name is kept, not rewritten.
 
@@ -312,7 +339,7 @@ def store_file(name: str, data: bytes) -> str:
         return name
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=PARTIAL_PREFIX)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=_partial_prefix())
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)

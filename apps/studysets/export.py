@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
@@ -92,7 +93,8 @@ def studyset_export_response(*, studyset: StudySet, user, base_url: str) -> File
     try:
         studyset_export_zip(studyset=studyset, user=user, out=out, base_url=base_url)
     except OSError as exc:
-        out.close()  # the temporary file has no name; closing it gives its space back at once
+        with contextlib.suppress(OSError):  # closing flushes, which may meet the full disk again
+            out.close()  # the temporary file has no name; closing it gives its space back at once
         if exc.errno == errno.ENOSPC:
             raise StorageFull("the export could not be written") from exc
         raise

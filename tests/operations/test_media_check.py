@@ -3,6 +3,10 @@ removes the files without rows and never a row."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -83,3 +87,18 @@ def test_metadata_only_entries_are_not_rows_without_files():
     factories.images("Caption only, the image comes later.", with_image=False)
 
     assert media_check().clean
+
+
+def test_an_import_removes_what_a_killed_writer_left_and_keeps_a_live_writers_file(settings):
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process that has exited: its pid names no one now
+    folder = settings.MEDIA_ROOT / "images" / "ab"
+    folder.mkdir(parents=True)
+    abandoned = folder / f"{PARTIAL_PREFIX}{socket.gethostname()}-{gone.pid}-x1y2"
+    in_progress = folder / f"{PARTIAL_PREFIX}{socket.gethostname()}-{os.getpid()}-z3w4"
+    abandoned.write_bytes(b"half of an image")
+    in_progress.write_bytes(b"being written")
+
+    factories.images("CT of the chest.")
+
+    assert not abandoned.exists() and in_progress.exists()
