@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+
+from apps.core.errors import error_body
+from mirage_site.unavailable import unavailable_response
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -11,14 +16,12 @@ MESSAGES = {
     404: ("Not found", "There is nothing here, or it is not shared with you."),
     500: ("Something went wrong", "The error has been logged. Please try again in a moment."),
 }
-CODES = {400: "invalid", 403: "permission_denied", 404: "not_found", 500: "server_error"}
 
 
 def _error(request: HttpRequest, status: int, detail: str = "") -> HttpResponse:
     title, message = MESSAGES[status]
     if request.path.startswith("/api/"):
-        body = {"error": {"code": CODES[status], "message": detail or message, "fields": {}}}
-        return JsonResponse(body, status=status)
+        return JsonResponse(error_body(status, detail or message), status=status)
     context = {"title": title, "message": detail or message, "status": status}
     return render(request, "error.html", context, status=status)
 
@@ -36,6 +39,9 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Raised outside a view (in a middleware), a database outage or a full disk still answers 503/507.
+    if unavailable := unavailable_response(request, sys.exc_info()[1]):
+        return unavailable
     if request.path.startswith("/api/"):
         return _error(request, 500)
     # No template context processors: whatever failed may fail again while rendering.

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from apps.core.errors import error_body
+
 # Room for the form fields and multipart framing around the largest accepted file.
 FORM_OVERHEAD = 256 * 1024
 
@@ -26,7 +28,6 @@ class UploadLimitMiddleware:
             size, most = declared / 2**20, limit // 2**20
             message = f"The upload is {size:.1f} MB; files up to {most} MB are accepted."
             if request.path.startswith("/api/"):
-                body = {"error": {"code": "too_large", "message": message, "fields": {}}}
-                return JsonResponse(body, status=413)
+                return JsonResponse(error_body(413, message), status=413)
             return render(request, "413.html", {"message": message}, status=413)
         return self.get_response(request)

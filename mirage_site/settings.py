@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "apps.quizzes",
     "apps.moderation",
     "apps.core",
+    "apps.operations",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -89,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "mirage_site.unavailable.UnavailableMiddleware",
     # Last in the list, but it answers in __call__, before any view or CSRF check reads the body.
     "mirage_site.middleware.UploadLimitMiddleware",
 ]
@@ -175,6 +177,8 @@ else:
     }
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "CONN_MAX_AGE": 60, **_db}}
+# A kept connection that a database restart broke is replaced at the next request, with no restart.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Each test run gets a database of its own, so runs side by side (CI, a developer, a benchmark) never
 # drop each other's; a worker subprocess in a test is pointed at it through MIRAGE_DB_NAME.
 DATABASES["default"]["TEST"] = {"NAME": env_str("MIRAGE_TEST_DB_NAME", f"test_mirage_{os.getpid()}")}

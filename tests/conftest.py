@@ -60,3 +60,54 @@ def people():
         "moderator": factories.user(role="moderator"),
         "anonymous": None,
     }
+
+
+class SmallFilesystems:
+    """Real, small file systems (tmpfs) mounted in temporary folders, to run out of disk space on
+    purpose. Needs root and a kernel that lets this sandbox mount tmpfs; the test is skipped otherwise."""
+
+    def __init__(self, base) -> None:
+        self.base = base
+        self.mounted = []
+
+    def mount(self, kib: int):
+        import subprocess
+
+        folder = self.base / f"small-fs-{len(self.mounted)}"
+        folder.mkdir()
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={kib}k,mode=0755", "tmpfs", str(folder)],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs here (needs root): {result.stderr.strip()}")
+        self.mounted.append(folder)
+        return folder
+
+    @staticmethod
+    def grow(folder, kib: int) -> None:
+        """Give the file system more room (an administrator freeing space)."""
+        import subprocess
+
+        subprocess.run(["mount", "-o", f"remount,size={kib}k", str(folder)], check=True)
+
+    @staticmethod
+    def fill(folder, *, leave_kib: int) -> None:
+        """Fill the file system holding `folder` until about `leave_kib` KiB are free."""
+        free = shutil.disk_usage(folder).free - leave_kib * 1024
+        if free > 0:
+            (folder / "filler.bin").write_bytes(b"\0" * free)
+
+    def unmount_all(self) -> None:
+        import subprocess
+
+        for folder in self.mounted:
+            subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture
+def small_filesystem(tmp_path):
+    filesystems = SmallFilesystems(tmp_path)
+    yield filesystems
+    filesystems.unmount_all()

@@ -1,10 +1,12 @@
-"""Errors a user can cause, and the one JSON shape the API answers them in.
+"""Errors a user can cause, a full disk, and the one JSON shape the API answers errors in.
 
 Services and selectors raise `UserError` (or a subclass) with a message meant for the user and an
 HTTP status; pages show the message, the API answers `error_body(...)` with the status.
 """
 
 from __future__ import annotations
+
+import errno
 
 CODES = {
     400: "invalid",
@@ -36,3 +38,18 @@ def error_body(
 ) -> dict:
     """The API's error envelope: {"error": {"code", "message", "fields"}}; built here and nowhere else."""
     return {"error": {"code": code or CODES.get(status, "error"), "message": message, "fields": fields or {}}}
+
+
+class StorageFull(OSError):
+    """The disk that holds media (or temporary files) is full: nothing the user did, nothing was kept.
+
+    An OSError with errno ENOSPC, so code that only knows about OSError still sees what it is; pages and
+    the API answer it with 507 (mirage_site/unavailable.py), jobs and commands fail with its message.
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            errno.ENOSPC,
+            f"The server's disk is full, so {what}. Nothing half-written was kept; "
+            "an administrator must free space, then try again.",
+        )

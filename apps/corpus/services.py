@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import hashlib
 import io
 import logging
+import os
+import socket
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 
+import psutil
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import transaction
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.db import DatabaseError, transaction
 
+from apps.core.errors import StorageFull
 from apps.corpus import imaging
 from apps.corpus.licences import normalize_licence
 from apps.corpus.modality import derive_modality
@@ -22,6 +30,9 @@ from apps.corpus.models import Dataset, Image
 from apps.corpus.records import EntryRecord, ParseProblem
 
 logger = logging.getLogger(__name__)
+
+# Files being written carry this prefix until they are whole; `manage.py media check` lists leftovers.
+PARTIAL_PREFIX = ".partial-"
 
 # Fields copied from a record onto an Image row; a re-import updates a row only when one of them changed.
 _METADATA_FIELDS = (
@@ -96,6 +107,7 @@ def import_records(
     entry skipped; an absent image file makes a metadata-only entry that a later run completes.
     """
     summary = ImportSummary()
+    discard_abandoned_partials()
     for batch in _batches(iter(records), batch_size):
         import_batch(dataset=dataset, records=batch, summary=summary)
         if on_progress:
@@ -123,6 +135,23 @@ def import_batch(
     runs inside the transaction after the rows are written: a resumable importer records its
     position there, so the position and the rows it covers are committed together or not at all.
     """
+    written: list[str] = []
+    try:
+        _import_batch(
+            dataset=dataset,
+            records=records,
+            summary=summary,
+            checkpoint=checkpoint,
+            pool=pool,
+            written=written,
+        )
+    except BaseException:
+        # The batch's rows were rolled back: its files would be orphans (a rerun writes them again).
+        _discard_unreferenced(written)
+        raise
+
+
+def _import_batch(*, dataset, records, summary, checkpoint, pool, written: list[str]) -> None:
     existing = {
         image.external_id: image
         for image in Image.objects.filter(dataset=dataset, external_id__in=[r.external_id for r in records])
@@ -161,9 +190,13 @@ def import_batch(
                     )
                     continue
             values = _metadata(record)
+            if reason := _overlong(record.external_id, values):
+                summary.failed += 1
+                summary.problems.append(ParseProblem(file=record.external_id[:200], line=0, reason=reason))
+                continue
             if stored is None:
                 image = Image(dataset=dataset, external_id=record.external_id, **values)
-                _attach(image, prepared)
+                _attach(image, prepared, written)
                 created.append(image)
                 existing[record.external_id] = image
                 summary.imported += 1
@@ -177,7 +210,7 @@ def import_batch(
                 for name in changed:
                     setattr(stored, name, known[name])
                 if prepared:
-                    _attach(stored, prepared)
+                    _attach(stored, prepared, written)
                     changed += ["file", "thumbnail", "width", "height", "format", "sha256"]
                 # The same id twice in one batch: its row is not written yet, so it is counted once.
                 if not changed or stored.pk is None:
@@ -212,7 +245,7 @@ def _metadata(record: EntryRecord) -> dict[str, object]:
         "image_name": record.image_name,
     }
     assert set(values) == set(_METADATA_FIELDS)
-    return values
+    return {name: _without_nul(value) for name, value in values.items()}
 
 
 def _prepare_or_error(record: EntryRecord) -> _PreparedImage | str | None:
@@ -221,6 +254,32 @@ def _prepare_or_error(record: EntryRecord) -> _PreparedImage | str | None:
         return _prepare_image(record)
     except imaging.ImageError as exc:
         return str(exc)
+
+
+def _overlong(external_id: str, values: dict[str, object]) -> str | None:
+    """Why the entry does not fit its columns (a source's value longer than the column holds), or None."""
+    limits = {"external_id": Image._meta.get_field("external_id").max_length}
+    for name in values:
+        column = Image._meta.get_field(name)
+        column = getattr(column, "base_field", column)  # an ArrayField's items
+        if column.max_length:
+            limits[name] = column.max_length
+    for name, limit in limits.items():
+        value = external_id if name == "external_id" else values[name]
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and len(item) > limit:
+                return f"{name.replace('_', ' ')} longer than {limit} characters: {item[:40]!r}…"
+    return None
+
+
+def _without_nul(value):
+    """PostgreSQL text cannot hold NUL characters, and in a caption or keyword they mean nothing: any a
+    source carries (a stray byte, a JSON "\\u0000") are dropped rather than failing the whole batch."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def _prepare_image(record: EntryRecord) -> _PreparedImage | None:
@@ -256,13 +315,15 @@ def _prepare_image(record: EntryRecord) -> _PreparedImage | None:
     )
 
 
-def _attach(image: Image, prepared: _PreparedImage | None) -> None:
+def _attach(image: Image, prepared: _PreparedImage | None, written: list[str]) -> None:
     """Point the row at its files, named by content hash so a re-run rewrites nothing."""
     if prepared is None:
         return
     sha = prepared.sha256
     image.file.name = store_file(f"images/{sha[:2]}/{sha}.{prepared.extension}", prepared.data)
+    written.append(image.file.name)
     image.thumbnail.name = store_file(f"thumbs/{sha[:2]}/{sha}.jpg", prepared.thumbnail)
+    written.append(image.thumbnail.name)
     image.width, image.height, image.format, image.sha256 = (
         prepared.width,
         prepared.height,
@@ -271,8 +332,77 @@ def _attach(image: Image, prepared: _PreparedImage | None) -> None:
     )
 
 
+def _discard_unreferenced(names: list[str]) -> None:
+    """Delete the files among `names` that no Image row points at. Best effort: with the database away
+    nothing is deleted, and `manage.py media check --fix` finds them later."""
+    try:
+        kept = set(Image.objects.filter(file__in=names).values_list("file", flat=True))
+        kept |= set(Image.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
+    except DatabaseError:
+        return
+    for name in set(names) - kept:
+        with contextlib.suppress(OSError):
+            default_storage.delete(name)
+
+
+def _partial_prefix() -> str:
+    # Who writes it, so that a file a killed process left can be told from one being written now.
+    return f"{PARTIAL_PREFIX}{socket.gethostname()}-{os.getpid()}-"
+
+
+def discard_abandoned_partials() -> int:
+    """Remove the temporary files of writers on this machine that died mid-write (killed, crashed).
+    Returns how many were removed. Files of live writers, and of other machines, are left alone."""
+    if not isinstance(default_storage, FileSystemStorage):
+        return 0
+    root, host, removed = Path(default_storage.location), socket.gethostname(), 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if not name.startswith(PARTIAL_PREFIX):
+                continue
+            writer = name[len(PARTIAL_PREFIX) :].rsplit("-", 2)
+            mine = len(writer) == 3 and writer[0] == host and writer[1].isdigit()
+            if mine and not psutil.pid_exists(int(writer[1])):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(Path(folder) / name)
+                    removed += 1
+    return removed
+
+
 def store_file(name: str, data: bytes) -> str:
-    """Save a file under a content-derived name; an existing file of that name is kept, not rewritten."""
-    if default_storage.exists(name):
+    """Save a file under a content-derived name; an existing whole file of that name is kept, not rewritten.
+
+    Every stored file (imports, generated images) goes through here. On the local file system the bytes
+    are written to a hidden temporary name in the same folder, synced and renamed into place, so a
+    killed process or a full disk never leaves a half-written file under a name a page can serve.
+    A full disk raises StorageFull.
+    """
+    if not isinstance(default_storage, FileSystemStorage):
+        # Object storage writes an object whole or not at all.
+        if default_storage.exists(name):
+            return name
+        return default_storage.save(name, ContentFile(data))
+    path = Path(default_storage.path(name))
+    # Same name, same content hash: a file of the right size is this file (a shorter one was cut off
+    # by a crash before writes were atomic, and is replaced).
+    if path.is_file() and path.stat().st_size == len(data):
         return name
-    return default_storage.save(name, ContentFile(data))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=_partial_prefix())
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise StorageFull(f"the file {name} could not be stored") from exc
+        raise
+    return name

@@ -15,8 +15,9 @@ re-run a job behind its lease. The wake-ups:
 from __future__ import annotations
 
 import logging
+import time
 
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from apps.generation.models import Job
 from apps.generation.services import wake_worker
@@ -24,12 +25,35 @@ from apps.generation.worker import process_one
 
 logger = logging.getLogger(__name__)
 
+# How long a run cut short by a database outage waits for the database before leaving the job to the
+# minute schedule.
+DATABASE_WAIT_SECONDS = 600
+
 
 def run_next_job() -> str:
-    job = process_one()
+    try:
+        job = process_one()
+    except (OperationalError, InterfaceError):
+        # The database went away under a running job, which is left to be retried. Nothing runs without
+        # the database: wait for it here and wake a worker the moment it is back (not at the schedule).
+        if _wait_for_database():
+            wake_worker()
+        return "the database went away; a job it cut short is retried"
     if Job.objects.filter(status=Job.QUEUED).exists():
         wake_worker()
     return f"job {job.pk}: {job.status}" if job else "no queued job"
+
+
+def _wait_for_database(seconds: int = DATABASE_WAIT_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        connection.close()
+        try:
+            connection.ensure_connection()
+            return True
+        except DatabaseError:
+            time.sleep(1)
+    return False
 
 
 def on_worker_spawn(sender, proc_name: str, **kwargs) -> None:

@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.exceptions import TimeoutException
 
+from apps.core.errors import StorageFull
 from apps.generation.lease import JobCancelled, JobFailed, JobRun, Lease, LeaseLost, lease_held, worker_id
 from apps.generation.models import Job
 from apps.generation.runners import RUNNERS
@@ -35,7 +36,7 @@ CLAIM_BATCH = 5
 # "Recently served", for the fair order: jobs an owner's runs started within this window.
 FAIRNESS_WINDOW = timedelta(hours=1)
 # Failures whose message is written for the user; anything else is logged, and its owner told plainly.
-USER_FACING = (JobFailed, ModelUnavailable, PromptTooLong)
+USER_FACING = (JobFailed, ModelUnavailable, PromptTooLong, StorageFull)
 UNEXPECTED = (
     "The job stopped on an unexpected error in the worker. The details were logged for the "
     "administrators; trying again later may work."
@@ -157,6 +158,11 @@ def _run(run: JobRun) -> None:
             Job.FAILED,
             "The job took longer than the worker's time limit (MIRAGE_JOB_TIMEOUT) and was stopped.",
         )
+        raise
+    except (OperationalError, InterfaceError):
+        # The database went away mid-run: not the job's fault, and its row cannot be written now. The
+        # lease ends with this attempt, so recover_orphans() retries the job once the database is back.
+        logger.warning("job %s: the database went away; the job will be retried", job.pk)
         raise
     except Exception:
         # An exception's text may name files, hosts or settings: it goes to the log, not to the owner.

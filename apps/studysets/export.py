@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import posixpath
 import tempfile
@@ -14,10 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from apps.core.errors import StorageFull
 from apps.studysets.models import StudySet
 from apps.studysets.selectors import studyset_items_visible
 
 CSV_NAME = "images.csv"
+# Exports larger than this are built in a temporary file (in the system's temporary folder) instead of memory.
+SPOOL_BYTES = 16 * 1024 * 1024
 CSV_COLUMNS = [
     "position",
     "file",
@@ -95,8 +100,15 @@ def studyset_export_response(*, studyset: StudySet, user, base_url: str) -> File
     """The ZIP as a download (for the page and the API)."""
     # Spooled: small sets stay in memory, large ones go to a temporary file, never all in RAM.
     # FileResponse closes the file once sent, so no context manager here.
-    out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
-    studyset_export_zip(studyset=studyset, user=user, out=out, base_url=base_url)
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+    try:
+        studyset_export_zip(studyset=studyset, user=user, out=out, base_url=base_url)
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # closing flushes, which may meet the full disk again
+            out.close()  # the temporary file has no name; closing it gives its space back at once
+        if exc.errno == errno.ENOSPC:
+            raise StorageFull("the export could not be written") from exc
+        raise
     out.seek(0)
     return FileResponse(
         out, as_attachment=True, filename=export_filename(studyset), content_type="application/zip"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from apps.core.errors import StorageFull
 from apps.corpus.embeddings import embed_space, lacking_vectors
 from apps.corpus.models import Dataset
 from apps.corpus.records import EntryRecord, ParseProblem
@@ -35,7 +36,13 @@ def run_import(
     label: str,
 ) -> ImportSummary:
     with tqdm(total=len(records), desc=label, unit="entry", disable=None, file=sys.stderr) as bar:
-        summary = import_records(dataset=dataset, records=records, on_progress=bar.update)
+        try:
+            summary = import_records(dataset=dataset, records=records, on_progress=bar.update)
+        except StorageFull as exc:
+            raise CommandError(
+                f"{exc} The entries imported before this are kept; run the same import again once there "
+                "is space and it continues where this one stopped."
+            ) from exc
     # Lines that could not be parsed never became records: they count as failed.
     summary.failed += len(problems)
     summary.problems[:0] = problems
