@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -15,6 +16,9 @@ from apps.core.errors import UserError
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.generation.models import Description, Job
+from apps.ml.describer import check_language_model, fallback_spec, model_label
+from apps.ml.generator import check_diffusion_model, check_lora
+from apps.ml.specs import short_name
 from apps.search.filters import Filters
 from apps.search.selectors import QueryError, clean_query, text_search
 
@@ -25,6 +29,64 @@ DEFAULT_K = 3
 # Page sizes of the job and generated-image lists, the pages' and the API's.
 JOBS_PAGE = 50
 IMAGES_PAGE = 48
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What this server can run, from the model files present; nothing is loaded (web processes never
+    load the diffusion or language models). The names are for administrators; students read the
+    `*_unavailable` sentences only."""
+
+    generate: bool
+    fast: bool  # the LCM-LoRA adapter of fast mode
+    describe: bool  # the configured language model, or the bundled fallback
+    describe_fallback: bool  # only the fallback is here: it will answer
+    diffusion_label: str
+    llm_label: str
+    missing: tuple[tuple[str, str, str], ...]  # (name for `models pull`, spec, why), for administrators
+
+    def pull_command(self, *names: str) -> str:
+        """The command that installs those of `names` that are missing here ("" when none is)."""
+        wanted = [name for name, _, _ in self.missing if name in names]
+        return f"manage.py models pull {' '.join(wanted)}" if wanted else ""
+
+    @property
+    def generate_command(self) -> str:
+        return self.pull_command("diffusion", "lora")
+
+    @property
+    def describe_command(self) -> str:
+        return self.pull_command("llm")
+
+
+GENERATE_UNAVAILABLE = "Generating images is not available on this server."
+FAST_UNAVAILABLE = "Fast mode is not available on this server; quality mode is."
+DESCRIBE_UNAVAILABLE = "Writing descriptions is not available on this server."
+
+
+def model_availability() -> Availability:
+    """Which generation models are installed here: file checks only, as `manage.py models check` does."""
+    diffusion = check_diffusion_model(settings.MIRAGE_DIFFUSION_MODEL)
+    lora = check_lora(settings.MIRAGE_DIFFUSION_LORA) if settings.MIRAGE_DIFFUSION_LORA else None
+    llm = check_language_model(settings.MIRAGE_LLM_MODEL)
+    fallback = fallback_spec()
+    fallback_ok = not llm.ok and fallback is not None and check_language_model(fallback).ok
+    missing = [
+        (name, status.spec, status.detail)
+        for name, status in (("diffusion", diffusion), ("lora", lora), ("llm", llm))
+        if status is not None and not status.ok
+    ]
+    return Availability(
+        generate=diffusion.ok,
+        fast=diffusion.ok and lora is not None and lora.ok,
+        describe=llm.ok or fallback_ok,
+        describe_fallback=fallback_ok,
+        diffusion_label=short_name(settings.MIRAGE_DIFFUSION_MODEL),
+        llm_label=model_label(
+            settings.MIRAGE_LLM_MODEL if llm.ok else (fallback or settings.MIRAGE_LLM_MODEL)
+        ),
+        missing=tuple(missing),
+    )
 
 
 def job_get_for_user(user, pk: int) -> Job:

@@ -16,18 +16,8 @@ from apps.core.errors import UserError
 from apps.generation import selectors, services
 from apps.generation.forms import DescribeForm, GenerateForm
 from apps.generation.models import Job
-from apps.ml.describer import model_label
-from apps.ml.specs import short_name
 
 GENERATE_FIELDS = ("prompt", "negative_prompt", "mode", "steps", "guidance", "seed", "count")
-
-
-def _models() -> dict[str, str]:
-    return {
-        "diffusion": short_name(settings.MIRAGE_DIFFUSION_MODEL),
-        "lora": short_name(settings.MIRAGE_DIFFUSION_LORA) if settings.MIRAGE_DIFFUSION_LORA else "",
-        "llm": model_label(settings.MIRAGE_LLM_MODEL),
-    }
 
 
 @login_required
@@ -50,7 +40,7 @@ def generate(request: HttpRequest) -> HttpResponse:
         form = GenerateForm(
             initial={name: request.GET[name] for name in GENERATE_FIELDS if request.GET.get(name)}
         )
-    context = {"form": form, "models": _models()}
+    context = {"form": form, "available": selectors.model_availability()}
     return render(request, "generation/generate.html", context, status=status)
 
 
@@ -86,7 +76,7 @@ def describe(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = DescribeForm()
-    context = {"form": form, "preview": preview, "models": _models()}
+    context = {"form": form, "preview": preview, "available": selectors.model_availability()}
     return render(request, "generation/describe.html", context, status=status)
 
 
@@ -104,6 +94,7 @@ def _job_context(request: HttpRequest, job: Job) -> dict:
         "queue_ahead": selectors.jobs_ahead(job),
         "max_attempts": Job.MAX_ATTEMPTS,
         "again_query": urlencode(again) if job.kind == Job.GENERATE else "",
+        "available": selectors.model_availability(),
     }
 
 
