@@ -23,7 +23,6 @@ from apps.ml.generator import ImageRequest, load_generator
 from apps.ml.prompts import description_instruction
 from apps.ml.specs import HUB_ID, ModelUnavailable, short_name
 
-
 logger = logging.getLogger(__name__)
 
 

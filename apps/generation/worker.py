@@ -26,8 +26,8 @@ from django_q.exceptions import TimeoutException
 from apps.generation.lease import JobCancelled, JobFailed, JobRun, Lease, LeaseLost, lease_held, worker_id
 from apps.generation.models import Job
 from apps.generation.runners import RUNNERS
-from apps.ml.describer import PromptTooLong
 from apps.generation.selectors import DESCRIBE_UNAVAILABLE, GENERATE_UNAVAILABLE
+from apps.ml.describer import PromptTooLong
 from apps.ml.specs import ModelUnavailable
 
 logger = logging.getLogger(__name__)
