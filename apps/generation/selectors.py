@@ -18,9 +18,11 @@ from apps.corpus.selectors import images_visible_to
 from apps.generation.models import Description, Job
 from apps.ml.describer import check_language_model, fallback_spec, model_label
 from apps.ml.generator import check_diffusion_model, check_lora
+from apps.ml.prompts import description_instruction
 from apps.ml.specs import short_name
 from apps.search.filters import Filters
-from apps.search.selectors import QueryError, clean_query, text_search
+from apps.search.params import Arithmetic
+from apps.search.selectors import QueryError, SearchResult, arithmetic_search, clean_query, text_search
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
 # Captions a description is grounded in, per query: the range and the default.
@@ -137,20 +139,38 @@ def jobs_ahead(job: Job) -> int | None:
     return Job.objects.filter(status=Job.QUEUED, created_at__lt=job.created_at).count()
 
 
+# What a description is grounded in: real, approved images only (a generated image's caption is its
+# prompt, not a finding), as an anonymous visitor sees them, filtered in SQL.
+REAL_ONLY = Filters(origin="real")
+
+
+def _numbered_sources(result: SearchResult) -> list[dict]:
+    return [
+        {"n": n, "image_id": hit.image.pk, "caption": hit.image.caption}
+        for n, hit in enumerate(result.hits, start=1)
+    ]
+
+
 def description_sources(*, query: str, k: int) -> list[dict]:
-    """The top-k captions a description is grounded in, numbered from 1: real, approved images only
-    (a generated image's caption is its prompt, not a finding)."""
-    # As an anonymous visitor sees them (approved only), and real images only, filtered in SQL.
-    result = text_search(query=query, k=k, filters=Filters(origin="real"))
-    real = [hit.image for hit in result.hits]
-    return [{"n": n, "image_id": image.pk, "caption": image.caption} for n, image in enumerate(real, start=1)]
+    """The top-k captions a description of `query` is grounded in, numbered from 1."""
+    return _numbered_sources(text_search(query=query, k=k, filters=REAL_ONLY))
 
 
-def description_preview(*, queries: list[str], k: int) -> list[dict]:
+def description_preview(
+    *, queries: list[str] | None = None, arithmetic: Arithmetic | None = None, k: int
+) -> list[dict]:
     """What a description of each query (two for a comparison) would be grounded in, as things stand:
-    `[{"query", "sources"}]`. A blank second query is no query. The checks of the page, the API and
-    `description_submit`: a UserError names the field (q, q2 or k)."""
-    queries = queries[:1] + [query for query in queries[1:] if (query or "").strip()]
+    `[{"query", "sources", "instruction"}]`. A blank second query is no query. With `arithmetic`, the
+    two columns of the dual search: q from its own top-k captions, and "q + add − sub" from the top-k
+    captions of the combined vector (the captions that column shows, as the paper's code does). The
+    checks of the page, the API and `description_submit`: a UserError names the field (q, q2 or k)."""
+    if not K_RANGE[0] <= k <= K_RANGE[1]:
+        raise UserError(f"Use from {K_RANGE[0]} to {K_RANGE[1]} captions.", field="k")
+    if arithmetic is not None:
+        original, modified = arithmetic_search(terms=arithmetic, k=k, filters=REAL_ONLY)
+        pairs = [(arithmetic.query, original), (arithmetic.label, modified)]
+        return [_preview(query, _numbered_sources(result)) for query, result in pairs]
+    queries = (queries or [])[:1] + [query for query in (queries or [])[1:] if (query or "").strip()]
     if not 1 <= len(queries) <= 2:
         raise UserError("Describe one condition, or compare two.")
     cleaned = []
@@ -159,9 +179,12 @@ def description_preview(*, queries: list[str], k: int) -> list[dict]:
             cleaned.append(clean_query(query, what="query" if index == 0 else "second query"))
         except QueryError as exc:
             raise UserError(str(exc), status=exc.status, field="q" if index == 0 else "q2") from None
-    if not K_RANGE[0] <= k <= K_RANGE[1]:
-        raise UserError(f"Use from {K_RANGE[0]} to {K_RANGE[1]} captions.", field="k")
-    return [{"query": query, "sources": description_sources(query=query, k=k)} for query in cleaned]
+    return [_preview(query, description_sources(query=query, k=k)) for query in cleaned]
+
+
+def _preview(query: str, sources: list[dict]) -> dict:
+    captions = [source["caption"] for source in sources]
+    return {"query": query, "sources": sources, "instruction": description_instruction(query, captions)}
 
 
 def captions_key(sources: list[dict]) -> str:

@@ -40,6 +40,7 @@ from apps.generation.selectors import (
     description_preview,
     model_availability,
 )
+from apps.search.params import Arithmetic
 
 logger = logging.getLogger(__name__)
 
@@ -205,14 +206,17 @@ def generation_submit(*, owner, **params) -> Job:
     return _queue_job(owner=owner, kind=Job.GENERATE, params=checked)
 
 
-def description_submit(*, owner, queries: list[str], k: int = DEFAULT_K) -> Job:
-    """A description of each query (two for a comparison) from its top-k retrieved captions.
+def description_submit(
+    *, owner, queries: list[str] | None = None, arithmetic: Arithmetic | None = None, k: int = DEFAULT_K
+) -> Job:
+    """A description of each query (two for a comparison, or the two columns of a concept arithmetic)
+    from its top-k retrieved captions.
 
     Retrieval happens here, so the page can cite exactly the captions the model was given. When every
     answer is cached for the configured model, the job is finished at once and no worker is involved.
     """
     items = []
-    for index, preview in enumerate(description_preview(queries=queries, k=k)):
+    for index, preview in enumerate(description_preview(queries=queries, arithmetic=arithmetic, k=k)):
         if not preview["sources"]:
             raise JobError(
                 f"No image captions matched “{preview['query']}”, so there is nothing to ground a "

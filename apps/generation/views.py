@@ -16,6 +16,7 @@ from apps.core.errors import UserError
 from apps.generation import selectors, services
 from apps.generation.forms import DescribeForm, GenerateForm
 from apps.generation.models import Job
+from apps.search.params import Arithmetic, arithmetic_params
 
 GENERATE_FIELDS = ("prompt", "negative_prompt", "mode", "steps", "guidance", "seed", "count")
 
@@ -44,6 +45,17 @@ def generate(request: HttpRequest) -> HttpResponse:
     return render(request, "generation/generate.html", context, status=status)
 
 
+ARITHMETIC_FIELDS = ("add", "sub", "wq", "wadd", "wsub")
+
+
+def _arithmetic(data) -> Arithmetic | None:
+    """The dual search's terms when the request names an added or subtracted concept (the modified
+    column of a comparison), else None. A bad term is a UserError naming its field."""
+    if not (data.get("add") or data.get("sub")):
+        return None
+    return arithmetic_params(data)["terms"]
+
+
 @login_required
 def describe(request: HttpRequest) -> HttpResponse:
     """The description form; with `?q=` it also shows the captions the model will be given."""
@@ -54,7 +66,10 @@ def describe(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 job = services.description_submit(
-                    owner=request.user, queries=form.queries(), k=form.cleaned_data["k"]
+                    owner=request.user,
+                    queries=form.queries(),
+                    arithmetic=_arithmetic(request.POST),
+                    k=form.cleaned_data["k"],
                 )
             except UserError as exc:
                 form.add_error(exc.field, str(exc))
@@ -68,7 +83,9 @@ def describe(request: HttpRequest) -> HttpResponse:
         form = DescribeForm({"k": selectors.DEFAULT_K, **request.GET.dict()})
         if form.is_valid():
             try:
-                preview = selectors.description_preview(queries=form.queries(), k=form.cleaned_data["k"])
+                preview = selectors.description_preview(
+                    queries=form.queries(), arithmetic=_arithmetic(request.GET), k=form.cleaned_data["k"]
+                )
             except UserError as exc:
                 form.add_error(exc.field, str(exc))
                 status = exc.status
@@ -76,7 +93,13 @@ def describe(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = DescribeForm()
-    context = {"form": form, "preview": preview, "available": selectors.model_availability()}
+    data = request.POST if request.method == "POST" else request.GET
+    context = {
+        "form": form,
+        "preview": preview,
+        "available": selectors.model_availability(),
+        "arithmetic": {name: data[name] for name in ARITHMETIC_FIELDS if data.get(name)},
+    }
     return render(request, "generation/describe.html", context, status=status)
 
 
