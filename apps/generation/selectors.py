@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.core.errors import UserError
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
+from apps.corpus.spaces import CAPTION
 from apps.generation.models import Description, Job
 from apps.ml.describer import check_language_model, fallback_spec, model_label
 from apps.ml.generator import check_diffusion_model, check_lora
@@ -139,16 +140,36 @@ def jobs_ahead(job: Job) -> int | None:
     return Job.objects.filter(status=Job.QUEUED, created_at__lt=job.created_at).count()
 
 
+# Below this cosine similarity in the caption space (all-MiniLM-L6-v2) the best retrieved caption is a
+# weak match for the request, and a description written from it may describe other findings. A first
+# value, not yet calibrated with `evaluate_retrieval`; apps.search's per-channel similarity floor, once
+# it exists, should replace it.
+WEAK_CAPTION_SIMILARITY = 0.35
+
 # What a description is grounded in: real, approved images only (a generated image's caption is its
 # prompt, not a finding), as an anonymous visitor sees them, filtered in SQL.
 REAL_ONLY = Filters(origin="real")
 
 
 def _numbered_sources(result: SearchResult) -> list[dict]:
-    return [
-        {"n": n, "image_id": hit.image.pk, "caption": hit.image.caption}
-        for n, hit in enumerate(result.hits, start=1)
-    ]
+    """The hits as numbered sources, each with its caption-space similarity when that channel found it."""
+    sources = []
+    for n, hit in enumerate(result.hits, start=1):
+        found = hit.channels.get(CAPTION)
+        similarity = None if found is None else round(float(found.similarity), 3)
+        sources.append(
+            {"n": n, "image_id": hit.image.pk, "caption": hit.image.caption, "similarity": similarity}
+        )
+    return sources
+
+
+def weak_match(sources: list[dict]) -> bool:
+    """Whether the best of these captions matches its request only weakly (see WEAK_CAPTION_SIMILARITY).
+    Sources without any caption-space similarity (that channel did not run) are not judged."""
+    measured = [source["similarity"] for source in sources if source.get("similarity") is not None]
+    if not measured:
+        return False
+    return max(measured) < WEAK_CAPTION_SIMILARITY
 
 
 def description_sources(*, query: str, k: int) -> list[dict]:
@@ -184,7 +205,12 @@ def description_preview(
 
 def _preview(query: str, sources: list[dict]) -> dict:
     captions = [source["caption"] for source in sources]
-    return {"query": query, "sources": sources, "instruction": description_instruction(query, captions)}
+    return {
+        "query": query,
+        "sources": sources,
+        "instruction": description_instruction(query, captions),
+        "weak": weak_match(sources),
+    }
 
 
 def captions_key(sources: list[dict]) -> str:
