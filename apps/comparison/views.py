@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from apps.comparison.presets import DEMO_PRESETS, PAPER_FIGURE
 from apps.comparison.selectors import COMPARE_K, compare_params, compare_queries
 from apps.core.ratelimit import rate_limited
 from apps.search.filters import filter_choices
@@ -18,13 +19,12 @@ from apps.search.selectors import CHANNEL_LABELS, arithmetic_search
 PAIR = "pair"
 ARITHMETIC = "arith"
 
-# The paper's three examples of "dual search".
-PRESETS = [
-    {"q": "Chest X-Ray", "add": "Soft Tissue", "sub": "Bones"},
-    {"q": "Lungs X-Ray", "add": "Pneumonia", "sub": "Clear Lungs"},
-    {"q": "Chest X-ray", "add": "Pacemaker generator and leads", "sub": "No foreign bodies"},
-]
 PAIR_EXAMPLE = {"a": "pneumonia chest x-ray", "b": "normal chest x-ray"}
+
+
+def _preset(base: str, preset: dict) -> dict:
+    terms = {name: preset[name] for name in ("q", "add", "sub")}
+    return {**preset, "url": f"{base}?{urlencode({'mode': ARITHMETIC, **terms})}"}
 
 
 def _submitted(request: HttpRequest) -> bool:
@@ -42,9 +42,8 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         "k": params.get("k", str(COMPARE_K)),
         "channel_labels": CHANNEL_LABELS,
         "pager_base": None,
-        "presets": [
-            {**preset, "url": f"{base}?{urlencode({'mode': ARITHMETIC, **preset})}"} for preset in PRESETS
-        ],
+        "presets": [_preset(base, preset) for preset in DEMO_PRESETS],
+        "paper_figure": _preset(base, PAPER_FIGURE),
         "pair_example_url": f"{base}?{urlencode({'mode': PAIR, **PAIR_EXAMPLE})}",
         **filter_choices(),
     }

@@ -6,6 +6,7 @@ writes the result rows; the worker calls it in the same transaction that marks t
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -17,12 +18,14 @@ from apps.corpus.spaces import configured_spaces
 from apps.generation import services
 from apps.generation.lease import JobFailed, JobRun
 from apps.generation.models import Job
-from apps.generation.selectors import description_cached
+from apps.generation.selectors import FAST_UNAVAILABLE, description_cached
 from apps.generation.watermark import mark_synthetic, png_with_metadata
-from apps.ml.describer import resolve_language_model
+from apps.ml.describer import FALLBACK_LABEL, resolve_language_model
 from apps.ml.generator import ImageRequest, load_generator
 from apps.ml.prompts import description_instruction
 from apps.ml.specs import HUB_ID, ModelUnavailable, short_name
+
+logger = logging.getLogger(__name__)
 
 
 def model_id(spec: str) -> str:
@@ -65,10 +68,8 @@ def run_generation(run: JobRun) -> Callable[[], dict]:
         )
     except ModelUnavailable as exc:
         if lora and exc.spec == lora:
-            raise JobFailed(
-                f"Fast mode needs the LCM-LoRA adapter, which cannot be had here: {exc} "
-                "Quality mode works without it."
-            ) from exc
+            logger.warning("job %s: %s", run.job.pk, exc)
+            raise JobFailed(FAST_UNAVAILABLE) from exc
         raise
     seconds = time.monotonic() - started
     steps_done = run.job.progress_total or params["steps"]
@@ -116,7 +117,12 @@ def run_description(run: JobRun) -> Callable[[], dict]:
     run.progress(0, total, "loading the language model", force=True)
     model, fallback_notice = resolve_language_model(settings.MIRAGE_LLM_MODEL)
     if fallback_notice:
-        run.notice(fallback_notice)
+        # The reason names model ids and commands: the log keeps it, the job's reader gets a plain line.
+        logger.warning("description job %s: %s", run.job.pk, fallback_notice)
+        run.notice(
+            f"The configured language model is not installed on this server. The bundled {FALLBACK_LABEL} "
+            "answered instead; it is far smaller, so expect a weaker answer."
+        )
 
     written = []  # (item, Answer, seconds) for answers not cached yet
     for number, item in enumerate(items):

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -14,9 +15,15 @@ from django.utils import timezone
 from apps.core.errors import UserError
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
+from apps.corpus.spaces import CAPTION
 from apps.generation.models import Description, Job
+from apps.ml.describer import check_language_model, fallback_spec, model_label
+from apps.ml.generator import check_diffusion_model, check_lora
+from apps.ml.prompts import description_instruction
+from apps.ml.specs import short_name
 from apps.search.filters import Filters
-from apps.search.selectors import QueryError, clean_query, text_search
+from apps.search.params import Arithmetic
+from apps.search.selectors import QueryError, SearchResult, arithmetic_search, clean_query, text_search
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
 # Captions a description is grounded in, per query: the range and the default.
@@ -25,6 +32,64 @@ DEFAULT_K = 3
 # Page sizes of the job and generated-image lists, the pages' and the API's.
 JOBS_PAGE = 50
 IMAGES_PAGE = 48
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What this server can run, from the model files present; nothing is loaded (web processes never
+    load the diffusion or language models). The names are for administrators; students read the
+    `*_unavailable` sentences only."""
+
+    generate: bool
+    fast: bool  # the LCM-LoRA adapter of fast mode
+    describe: bool  # the configured language model, or the bundled fallback
+    describe_fallback: bool  # only the fallback is here: it will answer
+    diffusion_label: str
+    llm_label: str
+    missing: tuple[tuple[str, str, str], ...]  # (name for `models pull`, spec, why), for administrators
+
+    def pull_command(self, *names: str) -> str:
+        """The command that installs those of `names` that are missing here ("" when none is)."""
+        wanted = [name for name, _, _ in self.missing if name in names]
+        return f"manage.py models pull {' '.join(wanted)}" if wanted else ""
+
+    @property
+    def generate_command(self) -> str:
+        return self.pull_command("diffusion", "lora")
+
+    @property
+    def describe_command(self) -> str:
+        return self.pull_command("llm")
+
+
+GENERATE_UNAVAILABLE = "Generating images is not available on this server."
+FAST_UNAVAILABLE = "Fast mode is not available on this server; quality mode is."
+DESCRIBE_UNAVAILABLE = "Writing descriptions is not available on this server."
+
+
+def model_availability() -> Availability:
+    """Which generation models are installed here: file checks only, as `manage.py models check` does."""
+    diffusion = check_diffusion_model(settings.MIRAGE_DIFFUSION_MODEL)
+    lora = check_lora(settings.MIRAGE_DIFFUSION_LORA) if settings.MIRAGE_DIFFUSION_LORA else None
+    llm = check_language_model(settings.MIRAGE_LLM_MODEL)
+    fallback = fallback_spec()
+    fallback_ok = not llm.ok and fallback is not None and check_language_model(fallback).ok
+    missing = [
+        (name, status.spec, status.detail)
+        for name, status in (("diffusion", diffusion), ("lora", lora), ("llm", llm))
+        if status is not None and not status.ok
+    ]
+    return Availability(
+        generate=diffusion.ok,
+        fast=diffusion.ok and lora is not None and lora.ok,
+        describe=llm.ok or fallback_ok,
+        describe_fallback=fallback_ok,
+        diffusion_label=short_name(settings.MIRAGE_DIFFUSION_MODEL),
+        llm_label=model_label(
+            settings.MIRAGE_LLM_MODEL if llm.ok else (fallback or settings.MIRAGE_LLM_MODEL)
+        ),
+        missing=tuple(missing),
+    )
 
 
 def job_get_for_user(user, pk: int) -> Job:
@@ -75,20 +140,58 @@ def jobs_ahead(job: Job) -> int | None:
     return Job.objects.filter(status=Job.QUEUED, created_at__lt=job.created_at).count()
 
 
+# Below this cosine similarity in the caption space (all-MiniLM-L6-v2) the best retrieved caption is a
+# weak match for the request, and a description written from it may describe other findings. A first
+# value, not yet calibrated with `evaluate_retrieval`; apps.search's per-channel similarity floor, once
+# it exists, should replace it.
+WEAK_CAPTION_SIMILARITY = 0.35
+
+# What a description is grounded in: real, approved images only (a generated image's caption is its
+# prompt, not a finding), as an anonymous visitor sees them, filtered in SQL.
+REAL_ONLY = Filters(origin="real")
+
+
+def _numbered_sources(result: SearchResult) -> list[dict]:
+    """The hits as numbered sources, each with its caption-space similarity when that channel found it."""
+    sources = []
+    for n, hit in enumerate(result.hits, start=1):
+        found = hit.channels.get(CAPTION)
+        similarity = None if found is None else round(float(found.similarity), 3)
+        sources.append(
+            {"n": n, "image_id": hit.image.pk, "caption": hit.image.caption, "similarity": similarity}
+        )
+    return sources
+
+
+def weak_match(sources: list[dict]) -> bool:
+    """Whether the best of these captions matches its request only weakly (see WEAK_CAPTION_SIMILARITY).
+    Sources without any caption-space similarity (that channel did not run) are not judged."""
+    measured = [source["similarity"] for source in sources if source.get("similarity") is not None]
+    if not measured:
+        return False
+    return max(measured) < WEAK_CAPTION_SIMILARITY
+
+
 def description_sources(*, query: str, k: int) -> list[dict]:
-    """The top-k captions a description is grounded in, numbered from 1: real, approved images only
-    (a generated image's caption is its prompt, not a finding)."""
-    # As an anonymous visitor sees them (approved only), and real images only, filtered in SQL.
-    result = text_search(query=query, k=k, filters=Filters(origin="real"))
-    real = [hit.image for hit in result.hits]
-    return [{"n": n, "image_id": image.pk, "caption": image.caption} for n, image in enumerate(real, start=1)]
+    """The top-k captions a description of `query` is grounded in, numbered from 1."""
+    return _numbered_sources(text_search(query=query, k=k, filters=REAL_ONLY))
 
 
-def description_preview(*, queries: list[str], k: int) -> list[dict]:
+def description_preview(
+    *, queries: list[str] | None = None, arithmetic: Arithmetic | None = None, k: int
+) -> list[dict]:
     """What a description of each query (two for a comparison) would be grounded in, as things stand:
-    `[{"query", "sources"}]`. A blank second query is no query. The checks of the page, the API and
-    `description_submit`: a UserError names the field (q, q2 or k)."""
-    queries = queries[:1] + [query for query in queries[1:] if (query or "").strip()]
+    `[{"query", "sources", "instruction"}]`. A blank second query is no query. With `arithmetic`, the
+    two columns of the dual search: q from its own top-k captions, and "q + add − sub" from the top-k
+    captions of the combined vector (the captions that column shows, as the paper's code does). The
+    checks of the page, the API and `description_submit`: a UserError names the field (q, q2 or k)."""
+    if not K_RANGE[0] <= k <= K_RANGE[1]:
+        raise UserError(f"Use from {K_RANGE[0]} to {K_RANGE[1]} captions.", field="k")
+    if arithmetic is not None:
+        original, modified = arithmetic_search(terms=arithmetic, k=k, filters=REAL_ONLY)
+        pairs = [(arithmetic.query, original), (arithmetic.label, modified)]
+        return [_preview(query, _numbered_sources(result)) for query, result in pairs]
+    queries = (queries or [])[:1] + [query for query in (queries or [])[1:] if (query or "").strip()]
     if not 1 <= len(queries) <= 2:
         raise UserError("Describe one condition, or compare two.")
     cleaned = []
@@ -97,9 +200,17 @@ def description_preview(*, queries: list[str], k: int) -> list[dict]:
             cleaned.append(clean_query(query, what="query" if index == 0 else "second query"))
         except QueryError as exc:
             raise UserError(str(exc), status=exc.status, field="q" if index == 0 else "q2") from None
-    if not K_RANGE[0] <= k <= K_RANGE[1]:
-        raise UserError(f"Use from {K_RANGE[0]} to {K_RANGE[1]} captions.", field="k")
-    return [{"query": query, "sources": description_sources(query=query, k=k)} for query in cleaned]
+    return [_preview(query, description_sources(query=query, k=k)) for query in cleaned]
+
+
+def _preview(query: str, sources: list[dict]) -> dict:
+    captions = [source["caption"] for source in sources]
+    return {
+        "query": query,
+        "sources": sources,
+        "instruction": description_instruction(query, captions),
+        "weak": weak_match(sources),
+    }
 
 
 def captions_key(sources: list[dict]) -> str:

@@ -31,7 +31,17 @@ from apps.corpus.models import Image
 from apps.corpus.services import dataset_get_or_create, store_file
 from apps.corpus.spaces import configured_spaces
 from apps.generation.models import Description, GeneratedImage, Job
-from apps.generation.selectors import DEFAULT_K, captions_key, description_cached, description_preview
+from apps.generation.selectors import (
+    DEFAULT_K,
+    DESCRIBE_UNAVAILABLE,
+    FAST_UNAVAILABLE,
+    GENERATE_UNAVAILABLE,
+    captions_key,
+    description_cached,
+    description_preview,
+    model_availability,
+)
+from apps.search.params import Arithmetic
 
 logger = logging.getLogger(__name__)
 
@@ -165,10 +175,6 @@ def generation_params(
             raise JobError(f"Keep it under {MAX_PROMPT_CHARS} characters (it has {len(text)}).", name)
     if mode not in MODES:
         raise JobError("Choose the fast or the quality mode.", "mode")
-    if mode == FAST and not settings.MIRAGE_DIFFUSION_LORA:
-        raise JobError(
-            "Fast mode is switched off here (MIRAGE_DIFFUSION_LORA is empty); use quality mode.", "mode"
-        )
     rules = MODES[mode]
     low, high, default = rules.steps
     steps = default if steps is None else steps
@@ -196,18 +202,28 @@ def generation_params(
 
 
 def generation_submit(*, owner, **params) -> Job:
-    """Queue a generation job for `owner`; the parameters are those of `generation_params`."""
-    return _queue_job(owner=owner, kind=Job.GENERATE, params=generation_params(**params))
+    """Queue a generation job for `owner`; the parameters are those of `generation_params`. Refused up
+    front (503) when the model files are not here, rather than queued to fail on the worker."""
+    available = model_availability()
+    if not available.generate:
+        raise JobError(GENERATE_UNAVAILABLE, status=503)
+    checked = generation_params(**params)
+    if checked["mode"] == FAST and not available.fast:
+        raise JobError(FAST_UNAVAILABLE, "mode", status=503)
+    return _queue_job(owner=owner, kind=Job.GENERATE, params=checked)
 
 
-def description_submit(*, owner, queries: list[str], k: int = DEFAULT_K) -> Job:
-    """A description of each query (two for a comparison) from its top-k retrieved captions.
+def description_submit(
+    *, owner, queries: list[str] | None = None, arithmetic: Arithmetic | None = None, k: int = DEFAULT_K
+) -> Job:
+    """A description of each query (two for a comparison, or the two columns of a concept arithmetic)
+    from its top-k retrieved captions.
 
     Retrieval happens here, so the page can cite exactly the captions the model was given. When every
     answer is cached for the configured model, the job is finished at once and no worker is involved.
     """
     items = []
-    for index, preview in enumerate(description_preview(queries=queries, k=k)):
+    for index, preview in enumerate(description_preview(queries=queries, arithmetic=arithmetic, k=k)):
         if not preview["sources"]:
             raise JobError(
                 f"No image captions matched “{preview['query']}”, so there is nothing to ground a "
@@ -233,6 +249,8 @@ def description_submit(*, owner, queries: list[str], k: int = DEFAULT_K) -> Job:
             started_at=now,
             finished_at=now,
         )
+    if not model_availability().describe:
+        raise JobError(DESCRIBE_UNAVAILABLE, status=503)
     return _queue_job(owner=owner, kind=Job.DESCRIBE, params=params)
 
 

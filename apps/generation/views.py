@@ -16,18 +16,9 @@ from apps.core.errors import UserError
 from apps.generation import selectors, services
 from apps.generation.forms import DescribeForm, GenerateForm
 from apps.generation.models import Job
-from apps.ml.describer import model_label
-from apps.ml.specs import short_name
+from apps.search.params import Arithmetic, arithmetic_params
 
 GENERATE_FIELDS = ("prompt", "negative_prompt", "mode", "steps", "guidance", "seed", "count")
-
-
-def _models() -> dict[str, str]:
-    return {
-        "diffusion": short_name(settings.MIRAGE_DIFFUSION_MODEL),
-        "lora": short_name(settings.MIRAGE_DIFFUSION_LORA) if settings.MIRAGE_DIFFUSION_LORA else "",
-        "llm": model_label(settings.MIRAGE_LLM_MODEL),
-    }
 
 
 @login_required
@@ -50,8 +41,19 @@ def generate(request: HttpRequest) -> HttpResponse:
         form = GenerateForm(
             initial={name: request.GET[name] for name in GENERATE_FIELDS if request.GET.get(name)}
         )
-    context = {"form": form, "models": _models()}
+    context = {"form": form, "available": selectors.model_availability()}
     return render(request, "generation/generate.html", context, status=status)
+
+
+ARITHMETIC_FIELDS = ("add", "sub", "wq", "wadd", "wsub")
+
+
+def _arithmetic(data) -> Arithmetic | None:
+    """The dual search's terms when the request names an added or subtracted concept (the modified
+    column of a comparison), else None. A bad term is a UserError naming its field."""
+    if not (data.get("add") or data.get("sub")):
+        return None
+    return arithmetic_params(data)["terms"]
 
 
 @login_required
@@ -64,7 +66,10 @@ def describe(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 job = services.description_submit(
-                    owner=request.user, queries=form.queries(), k=form.cleaned_data["k"]
+                    owner=request.user,
+                    queries=form.queries(),
+                    arithmetic=_arithmetic(request.POST),
+                    k=form.cleaned_data["k"],
                 )
             except UserError as exc:
                 form.add_error(exc.field, str(exc))
@@ -78,7 +83,9 @@ def describe(request: HttpRequest) -> HttpResponse:
         form = DescribeForm({"k": selectors.DEFAULT_K, **request.GET.dict()})
         if form.is_valid():
             try:
-                preview = selectors.description_preview(queries=form.queries(), k=form.cleaned_data["k"])
+                preview = selectors.description_preview(
+                    queries=form.queries(), arithmetic=_arithmetic(request.GET), k=form.cleaned_data["k"]
+                )
             except UserError as exc:
                 form.add_error(exc.field, str(exc))
                 status = exc.status
@@ -86,7 +93,13 @@ def describe(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = DescribeForm()
-    context = {"form": form, "preview": preview, "models": _models()}
+    data = request.POST if request.method == "POST" else request.GET
+    context = {
+        "form": form,
+        "preview": preview,
+        "available": selectors.model_availability(),
+        "arithmetic": {name: data[name] for name in ARITHMETIC_FIELDS if data.get(name)},
+    }
     return render(request, "generation/describe.html", context, status=status)
 
 
@@ -104,6 +117,7 @@ def _job_context(request: HttpRequest, job: Job) -> dict:
         "queue_ahead": selectors.jobs_ahead(job),
         "max_attempts": Job.MAX_ATTEMPTS,
         "again_query": urlencode(again) if job.kind == Job.GENERATE else "",
+        "available": selectors.model_availability(),
     }
 
 

@@ -27,6 +27,7 @@ from apps.core.errors import StorageFull
 from apps.generation.lease import JobCancelled, JobFailed, JobRun, Lease, LeaseLost, lease_held, worker_id
 from apps.generation.models import Job
 from apps.generation.runners import RUNNERS
+from apps.generation.selectors import DESCRIBE_UNAVAILABLE, GENERATE_UNAVAILABLE
 from apps.ml.describer import PromptTooLong
 from apps.ml.specs import ModelUnavailable
 
@@ -36,7 +37,11 @@ CLAIM_BATCH = 5
 # "Recently served", for the fair order: jobs an owner's runs started within this window.
 FAIRNESS_WINDOW = timedelta(hours=1)
 # Failures whose message is written for the user; anything else is logged, and its owner told plainly.
-USER_FACING = (JobFailed, ModelUnavailable, PromptTooLong, StorageFull)
+USER_FACING = (JobFailed, PromptTooLong, StorageFull)
+MODEL_GONE = {
+    Job.GENERATE: f"{GENERATE_UNAVAILABLE} The image model was not found when the job started.",
+    Job.DESCRIBE: f"{DESCRIBE_UNAVAILABLE} The language model was not found when the job started.",
+}
 UNEXPECTED = (
     "The job stopped on an unexpected error in the worker. The details were logged for the "
     "administrators; trying again later may work."
@@ -153,6 +158,12 @@ def _run(run: JobRun) -> None:
         logger.warning("job %s: this worker lost its lease; another worker has it now", job.pk)
     except USER_FACING as exc:
         run.end(Job.FAILED, str(exc))
+    except ModelUnavailable as exc:
+        # The reason names model ids and commands: administrators read it in the log and in
+        # `manage.py models check`; the job's owner reads one plain sentence.
+        logger.warning("job %s: model unavailable: %s", job.pk, exc)
+        # An embedding job is staff's own: they read the reason as it is.
+        run.end(Job.FAILED, MODEL_GONE.get(job.kind, str(exc)))
     except TimeoutException:
         run.end(
             Job.FAILED,

@@ -82,13 +82,31 @@ def test_a_comparison_url_round_trips_and_a_reload_shows_the_same_page(client, c
     assert len(captions_in(left)) == len(captions_in(right)) == 3
 
 
-def test_the_papers_three_presets_are_one_click_links(client):
+def test_the_demos_three_presets_are_one_click_links_labelled_as_the_demos(client):
     page = client.get(reverse("comparison:compare")).content.decode()
     links = re.findall(r'<a class="preset" href="([^"]+)"', page)
     assert len(links) == 3
     assert "q=Chest+X-Ray&amp;add=Soft+Tissue&amp;sub=Bones" in links[0]
     assert "add=Pneumonia&amp;sub=Clear+Lungs" in links[1]
     assert "add=Pacemaker+generator+and+leads&amp;sub=No+foreign+bodies" in links[2]
+    assert "The public demo&#x27;s examples:" in page or "The public demo's examples:" in page
+
+
+def test_the_papers_figure_is_a_one_click_example_beside_them(client):
+    page = client.get(reverse("comparison:compare")).content.decode()
+
+    link = re.search(r'<a class="paper-figure" href="([^"]+)"', page).group(1)
+    assert "q=Neonatal+chest+X-ray+with+ground-glass+opacity+consistent+with+RDS" in link
+    assert "add=meconium+aspiration+syndrome" in link and "sub=RDS" in link and "mode=arith" in link
+
+
+def test_the_search_page_offers_the_demos_example_queries_beside_ours(client):
+    page = client.get(reverse("search:search")).content.decode()
+
+    links = re.findall(r'<a class="demo-example" href="\?q=([^"]+)"', page)
+    assert len(links) == 3
+    assert "glioblastoma" in links[0] and "metastatic" in links[1] and "pleural%20effusion" in links[2]
+    assert "chest X-ray with pneumothorax" in page  # ours stay
 
 
 def test_arithmetic_with_only_an_added_term_is_allowed(client, corpus):

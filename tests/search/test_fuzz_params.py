@@ -15,8 +15,8 @@ from apps.core.errors import UserError
 from apps.search.channels import full_text_images
 from apps.search.filters import Filters, searchable_images
 from apps.search.params import (
-    Arithmetic,
     QueryError,
+    arithmetic_params,
     clean_filters,
     clean_k,
     clean_page,
@@ -87,7 +87,7 @@ def test_any_count_page_and_weight_is_in_range_or_refused(value):
 @given(params=PARAMS)
 def test_any_arithmetic_terms_give_terms_within_limits_or_one_clean_error(params):
     try:
-        terms = Arithmetic.from_params(params)
+        terms = arithmetic_params(params)["terms"]
     except QueryError as exc:
         assert str(exc)
         return
