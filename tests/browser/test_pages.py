@@ -142,3 +142,22 @@ def test_main_page_fits_the_screen_has_unique_ids_and_no_serious_accessibility_p
                 page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"))
             page.context.close()
     assert not problems, f"{paths[name]}:\n" + "\n".join(problems)
+
+
+def test_the_phone_header_is_one_line_and_its_menu_opens_without_javascript(live_server, browser):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    assert page.locator("header.site").bounding_box()["height"] <= 64
+    assert not page.get_by_role("link", name="Compare").is_visible()
+    page.get_by_text("Menu").click()
+    page.get_by_role("link", name="Compare").click()
+    page.wait_for_url("**/compare/")
+    context.close()
+
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    assert page.get_by_role("link", name="Map").is_visible()  # links sit in the bar on a desktop
+    assert not page.get_by_text("Menu").is_visible()
+    context.close()
