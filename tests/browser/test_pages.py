@@ -157,15 +157,15 @@ def test_the_phone_header_is_one_line_and_its_menu_opens_without_javascript(live
     page = context.new_page()
     page.goto(live_server.url + "/")
     assert page.locator("header.site").bounding_box()["height"] <= 64
-    assert not page.get_by_role("link", name="Compare").is_visible()
+    assert not page.get_by_role("link", name="Compare", exact=True).is_visible()
     page.get_by_text("Menu").click()
-    page.get_by_role("link", name="Compare").click()
+    page.get_by_role("link", name="Compare", exact=True).click()
     page.wait_for_url("**/compare/")
     context.close()
 
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     page.goto(live_server.url + "/")
-    assert page.get_by_role("link", name="Map").is_visible()  # links sit in the bar on a desktop
+    assert page.get_by_role("link", name="Map", exact=True).is_visible()  # links sit in the bar on a desktop
     assert not page.get_by_text("Menu").is_visible()
     context.close()
