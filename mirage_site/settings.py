@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "apps.search",
     "apps.comparison",
     "apps.generation",
+    "apps.atlas",
     "apps.studysets",
     "apps.quizzes",
     "apps.moderation",

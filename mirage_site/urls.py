@@ -11,6 +11,7 @@ urlpatterns = [
     path("images/", include("apps.corpus.urls")),
     path("compare/", include("apps.comparison.urls")),
     path("generate/", include("apps.generation.urls")),
+    path("map/", include("apps.atlas.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("studysets/", include("apps.studysets.urls")),
     path("quizzes/", include("apps.quizzes.urls")),

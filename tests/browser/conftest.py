@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +44,48 @@ def page(browser):
     yield page
     context.close()
     assert not refused, f"blocked by the Content-Security-Policy: {refused}"
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def log_in_context(context, user) -> None:
+    """Give a browser context the session cookie of `user` (the log-in form is tested elsewhere)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "domain": "localhost", "path": "/"}])
+
+
+def duplicate_ids(page) -> list[str]:
+    return page.evaluate(
+        """() => {
+          const seen = {};
+          for (const el of document.querySelectorAll('[id]')) seen[el.id] = (seen[el.id] || 0) + 1;
+          return Object.keys(seen).filter((id) => seen[id] > 1);
+        }"""
+    )
+
+
+def sideways_overflow(page) -> int:
+    """How many CSS pixels the page is wider than the window (0: no horizontal scrolling)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+
+
+def serious_axe_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page, one line each (rule: first offending nodes)."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => {
+          const result = await axe.run(document, {resultTypes: ['violations']});
+          return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+            .map((v) => `${v.id} (${v.impact}): ${v.help} — `
+              + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '));
+        }"""
+    )
+    return found

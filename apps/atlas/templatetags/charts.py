@@ -1,0 +1,84 @@
+"""Small SVG charts drawn on the server (no JavaScript, no chart library): `{% bar_chart %}`.
+
+{% load charts %}
+{% score_bins students as bins %}{% bar_chart bins title="Best score per student" unit="students" %}
+{% difficulty_bars stats as bars %}
+    {% bar_chart bars title="Share right per question" max_value=100 unit="%" %}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django import template
+
+register = template.Library()
+
+WIDTH, HEIGHT = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 36, 8, 12, 34
+
+
+def histogram(percents: Iterable[float], *, width: int = 10) -> list[tuple[str, int]]:
+    """Counts of percentages in bins of `width` points: 0–9, 10–19, …, the last bin includes 100."""
+    edges = list(range(0, 100, width))
+    counts = [0] * len(edges)
+    for percent in percents:
+        index = min(int(max(0.0, float(percent)) // width), len(edges) - 1)
+        counts[index] += 1
+    return [
+        (f"{low}–{low + width - 1}" if low + width < 100 else f"{low}–100", n)
+        for low, n in zip(edges, counts, strict=True)
+    ]
+
+
+def bar_geometry(bars: Sequence[tuple[str, float]], *, max_value: float | None = None) -> dict:
+    """Where each bar goes in a WIDTH × HEIGHT box, with a few round ticks on the value axis."""
+    top = max_value if max_value else max([value for _, value in bars] + [1])
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = plot_w / max(len(bars), 1)
+    drawn = []
+    for i, (label, value) in enumerate(bars):
+        h = plot_h * (float(value) / top) if top else 0
+        drawn.append(
+            {
+                "label": label,
+                "value": value,
+                "x": round(LEFT + i * slot + slot * 0.12, 1),
+                "w": round(slot * 0.76, 1),
+                "y": round(TOP + plot_h - h, 1),
+                "h": round(h, 1),
+                "cx": round(LEFT + (i + 0.5) * slot, 1),
+            }
+        )
+    ticks = [
+        {"value": round(top * f, 1 if top < 10 else None), "y": round(TOP + plot_h * (1 - f), 1)}
+        for f in (0, 0.5, 1)
+    ]
+    return {
+        "bars": drawn,
+        "ticks": ticks,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "base": TOP + plot_h,
+        "right": WIDTH - RIGHT,
+        "label_y": HEIGHT - 12,
+    }
+
+
+@register.inclusion_tag("charts/_bars.html")
+def bar_chart(bars, *, title: str, max_value: float | None = None, unit: str = "") -> dict:
+    bars = [(str(label), value if value is not None else 0) for label, value in bars]
+    return {"title": title, "unit": unit, **bar_geometry(bars, max_value=max_value)}
+
+
+@register.simple_tag
+def score_bins(students) -> list[tuple[str, int]]:
+    """Quiz results: how many students' best attempt scored in each tenth (StudentResult.best.percent)."""
+    return histogram(s.best.percent for s in students if s.best is not None)
+
+
+@register.simple_tag
+def difficulty_bars(stats) -> list[tuple[str, float]]:
+    """Quiz results: the share of right answers per question (QuestionStat), unanswered ones as 0."""
+    return [(f"Q{stat.number}", stat.percent_correct or 0) for stat in stats]

@@ -1,0 +1,55 @@
+"""The map of the corpus in headless Chromium: the canvas draws the points, a query is placed with
+its arrow, and clicking a point opens that image's page."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+# The first drawn (non-transparent) pixel of the canvas, in CSS pixels relative to the canvas box.
+FIRST_POINT = """(canvas) => {
+  const { width, height } = canvas;
+  const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+  let drawn = 0, first = null;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) {
+    drawn += 1;
+    if (!first) first = [((i - 3) / 4) % width, Math.floor((i - 3) / 4 / width)];
+  }
+  const scale = canvas.getBoundingClientRect().width / width;
+  return { drawn, x: (first[0] + 1) * scale, y: (first[1] + 1) * scale };
+}"""
+
+
+def test_the_map_draws_the_corpus_places_a_query_and_a_click_opens_an_image(live_server, page):
+    factories.images(
+        "Chest radiograph showing a large right pneumothorax.",
+        "Axial CT of the brain with an acute subdural haematoma.",
+        "Ultrasound of the gallbladder with multiple gallstones.",
+        "Chest X-ray with bilateral pneumonia.",
+    )
+    call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/map/?q=chest+x-ray&add=pneumonia&sub=pneumothorax")
+    canvas = page.locator("#atlas-canvas")
+    expect(canvas).to_have_attribute("data-drawn", "4")
+    expect(page.locator("#atlas-status")).to_contain_text("the arrow goes from q to q + add − sub")
+    assert "Radiograph (X-ray) (2)" in page.locator("#atlas-legend").inner_text()
+    assert page.locator("#atlas-results li a").count() == 4
+
+    page.goto(f"{live_server.url}/map/")  # no query overlay: every drawn pixel is a point
+    expect(canvas).to_have_attribute("data-drawn", "4")
+    first = canvas.evaluate(FIRST_POINT)
+    assert first["drawn"] > 20
+    canvas.hover(position={"x": first["x"], "y": first["y"]})
+    page.locator("#atlas-tip p").wait_for()
+    canvas.click(position={"x": first["x"], "y": first["y"]})
+    page.wait_for_url("**/images/*/")
+    assert page.locator("dl.facts").count() == 1
