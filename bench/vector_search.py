@@ -115,7 +115,7 @@ FILTERS = [(200, 0), (400, 0)]
 CONFIGS = {
     c.name: c
     for c in [
-        # The platform's configuration today (apps/corpus/embeddings.py, MIRAGE_HNSW_EF_SEARCH = 200).
+        # The platform's configuration today (apps/corpus/embeddings.py; MIRAGE_HNSW_EF_SEARCH is 100).
         _config("vector-m16-efc64", "vector", 16, 64, SWEEP, FILTERS),
         _config("halfvec-m16-efc64", "halfvec", 16, 64, SWEEP, FILTERS),
         _config("halfvec-m24-efc128", "halfvec", 24, 128, SWEEP, FILTERS),
