@@ -72,11 +72,11 @@ def write_folder(root: Path, count: int) -> Path:
 
 # name: (write the corpus, the command line that imports it)
 IMPORTERS = {
-    "roco": (write_roco, lambda root: ["import_roco", str(root)]),
-    "rocov2": (write_rocov2, lambda root: ["import_rocov2", str(root)]),
+    "roco": (write_roco, lambda root: ["import_roco", str(root), "--no-embed"]),
+    "rocov2": (write_rocov2, lambda root: ["import_rocov2", str(root), "--no-embed"]),
     "folder": (
         write_folder,
-        lambda root: ["import_folder", str(root), "--captions", str(root / "captions.jsonl")],
+        lambda root: ["import_folder", str(root), "--captions", str(root / "captions.jsonl"), "--no-embed"],
     ),
 }
 

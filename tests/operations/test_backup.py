@@ -60,7 +60,7 @@ def test_a_backup_restored_into_a_fresh_data_folder_has_the_same_rows_vectors_an
     old = Instance(old_root)
     old.migrate()
     corpus = write_folder(scratch / "corpus", 5)
-    old.manage("import_folder", str(corpus), "--captions", str(corpus / "captions.jsonl"))
+    old.manage("import_folder", str(corpus), "--captions", str(corpus / "captions.jsonl"), "--no-embed")
     old.shell(CONTENT)
     before = snapshot(old)
     files_before = file_hashes(old.var / "media")
@@ -96,7 +96,7 @@ def test_a_damaged_archive_is_refused_and_nothing_is_changed(roots):
     installed = Instance(root)
     installed.migrate()
     corpus = write_folder(scratch / "corpus", 2)
-    installed.manage("import_folder", str(corpus), "--captions", str(corpus / "captions.jsonl"))
+    installed.manage("import_folder", str(corpus), "--captions", str(corpus / "captions.jsonl"), "--no-embed")
     archive = scratch / "backup.tar"
     installed.manage("backup", str(archive))
     with tarfile.open(archive) as tar:

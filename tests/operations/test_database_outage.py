@@ -63,7 +63,9 @@ def instance(tmp_path, tiny_sd_dir, tiny_lora_dir, tiny_lm_dir):  # noqa: F811
     try:
         running.migrate()
         corpus = write_folder(tmp_path / "corpus", 3)
-        running.manage("import_folder", str(corpus), "--captions", str(corpus / "captions.jsonl"))
+        running.manage(
+            "import_folder", str(corpus), "--captions", str(corpus / "captions.jsonl"), "--no-embed"
+        )
         yield running
     finally:
         running.close()
