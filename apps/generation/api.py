@@ -42,7 +42,7 @@ class GenerateView(APIView):
         "`result_url`. A few jobs of yours may wait or run at once, and a number per hour (429); when "
         "the queue is full, 503.",
         request=GenerateSerializer,
-        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR, 503: ERROR},
+        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 409: ERROR, 429: ERROR, 503: ERROR},
     )
     def post(self, request: Request) -> Response:
         params = validated(GenerateSerializer, request.data)
@@ -58,7 +58,7 @@ class DescribeView(APIView):
         description="The top-k captions are retrieved now (see the preview); when every answer is "
         "already cached the job is returned finished.",
         request=DescribeSerializer,
-        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 429: ERROR, 503: ERROR},
+        responses={201: JobSerializer, 400: ERROR, 401: ERROR, 409: ERROR, 429: ERROR, 503: ERROR},
     )
     def post(self, request: Request) -> Response:
         data = validated(DescribeSerializer, request.data)

@@ -206,10 +206,10 @@ def generation_submit(*, owner, **params) -> Job:
     front (503) when the model files are not here, rather than queued to fail on the worker."""
     available = model_availability()
     if not available.generate:
-        raise JobError(GENERATE_UNAVAILABLE, status=503)
+        raise JobError(GENERATE_UNAVAILABLE, status=409)
     checked = generation_params(**params)
     if checked["mode"] == FAST and not available.fast:
-        raise JobError(FAST_UNAVAILABLE, "mode", status=503)
+        raise JobError(FAST_UNAVAILABLE, "mode", status=409)
     return _queue_job(owner=owner, kind=Job.GENERATE, params=checked)
 
 
@@ -250,7 +250,7 @@ def description_submit(
             finished_at=now,
         )
     if not model_availability().describe:
-        raise JobError(DESCRIBE_UNAVAILABLE, status=503)
+        raise JobError(DESCRIBE_UNAVAILABLE, status=409)
     return _queue_job(owner=owner, kind=Job.DESCRIBE, params=params)
 
 

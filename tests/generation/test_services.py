@@ -71,7 +71,7 @@ def test_generation_is_refused_up_front_when_the_diffusion_model_is_not_installe
 
     with pytest.raises(JobError, match="Generating images is not available on this server") as excinfo:
         services.generation_submit(owner=factories.user(), prompt="chest x-ray")
-    assert excinfo.value.status == 503
+    assert excinfo.value.status == 409
     assert not Job.objects.exists()
 
 
