@@ -93,7 +93,6 @@ SCREENSHOT_PAGES = {"search", "image", "compare", "map", "studyset", "attempt"}
 # Problems that only a change outside this work can fix (templates other work is rewriting, or
 # third-party markup): the test is expected to fail until they are fixed, then must be un-marked.
 KNOWN_PROBLEMS = {
-    "compare": 'templates/comparison/compare.html repeats id="describe-k" in each column',
     "api-docs": "Swagger UI's own markup (drf-spectacular's swagger_ui.html): no <html lang>, "
     "nested interactive controls, low-contrast version stamp",
 }

@@ -17,7 +17,8 @@ def _run(code: str, env: dict[str, str], tmp_path) -> subprocess.CompletedProces
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("MIRAGE_SECRET") and key not in ("MIRAGE_ENV", "MIRAGE_ALLOWED_HOSTS")
+        if not key.startswith("MIRAGE_SECRET")
+        and key not in ("MIRAGE_ENV", "MIRAGE_ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     environment |= {
         "MIRAGE_VAR_DIR": str(tmp_path / "var"),

@@ -107,7 +107,7 @@ def test_changing_the_model_of_a_space_asks_for_a_rebuild(settings, tiny_clip_di
 
 
 def test_on_cpu_the_time_is_measured_and_a_long_run_needs_yes(settings, tiny_clip_dir, monkeypatch):
-    from apps.corpus.management.commands import embed as embed_command
+    from apps.generation.management.commands import embed as embed_command
 
     settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
     factories.images("Chest radiograph.", "Axial CT of the head.", "Knee MRI.")
