@@ -7,6 +7,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.core.rates import parse_rate
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -54,17 +56,13 @@ def env_choice(name: str, default: str, choices: list[str]) -> str:
     return value
 
 
-_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
-
-
 def env_rate(name: str, default: str) -> str:
-    """A throttle rate as Django REST framework reads it: `N/period`, e.g. `120/min` or `20/hour`."""
+    """A throttle rate as apps.core.rates reads it: `N/period`, e.g. `120/min` or `20/hour`."""
     value = os.environ.get(name, default).strip()
-    count, _, period = value.partition("/")
-    if not (count.isascii() and count.isdigit() and int(count) > 0 and period in _PERIODS):
-        raise ImproperlyConfigured(
-            f"{name}={value!r} is not a rate; write N/second, N/min, N/hour or N/day (N ≥ 1), e.g. 120/min."
-        )
+    try:
+        parse_rate(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={exc}") from None
     return value
 
 

@@ -11,7 +11,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core.errors import CODES, UserError, error_body
+from apps.core.errors import UserError, error_body
 
 # The error shape, for the OpenAPI schema: `responses={400: ERROR, …}`.
 ERROR = inline_serializer(
@@ -27,15 +27,6 @@ ERROR = inline_serializer(
         )
     },
 )
-
-
-class ApiError(exceptions.APIException):
-    """Raised by API views for a user error with its own status, e.g. a QueryError."""
-
-    def __init__(self, message: str, *, status_code: int = 400, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.error_code = code or CODES.get(status_code, "error")
 
 
 def error_response(status_code: int, message: str, *, code: str | None = None, fields=None) -> Response:
@@ -58,8 +49,6 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a bug: Django's 500 handling and logging take over
-    if isinstance(exc, ApiError):
-        return error_response(exc.status_code, str(exc.detail), code=exc.error_code)
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         message = "Some fields are not valid." if fields else " ".join(map(str, exc.detail))

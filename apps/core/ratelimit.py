@@ -21,9 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.core.errors import UserError
-
-PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
-PERIODS |= {"d": 86400, "day": 86400}
+from apps.core.rates import parse_rate
 
 
 class RateLimited(UserError):
@@ -39,8 +37,8 @@ class Rate:
 
     @classmethod
     def parse(cls, text: str) -> Rate:
-        count, _, period = text.partition("/")
-        return cls(count=int(count), seconds=PERIODS[period])
+        count, seconds = parse_rate(text)
+        return cls(count=count, seconds=seconds)
 
 
 def client_address(request: HttpRequest) -> str:

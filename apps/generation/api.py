@@ -14,7 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api import ERROR, ApiError, Pagination, validated
+from apps.core.api import ERROR, Pagination, validated
+from apps.core.errors import UserError
 from apps.generation import selectors, services
 from apps.generation.models import Job
 from apps.generation.serializers import (
@@ -148,9 +149,9 @@ class JobResultView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         job = selectors.job_get_for_user(request.user, pk)
         if job.status == Job.FAILED:
-            raise ApiError(f"This job failed: {job.error}", status_code=409)
+            raise UserError(f"This job failed: {job.error}", status=409)
         if job.status != Job.SUCCEEDED:
-            raise ApiError(NO_RESULT[job.status], status_code=409)
+            raise UserError(NO_RESULT[job.status], status=409)
         body = {
             "job": job,
             "images": selectors.job_images(job, request.user) if job.kind == Job.GENERATE else [],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -27,7 +29,7 @@ def metadata_entries(count: int) -> None:
 def test_staff_queue_the_embedding_and_the_worker_embeds_every_entry_once(client):
     staff = factories.user(is_staff=True)
     metadata_entries(40)
-    out = __import__("io").StringIO()
+    out = io.StringIO()
 
     call_command("embed", "--space", "caption", "--queue", staff.username, stdout=out)
 
