@@ -23,6 +23,7 @@ from apps.search.params import (
 from apps.search.selectors import arithmetic_search, picture_search, similar_search, text_search
 from apps.search.serializers import (
     FilterParams,
+    RankedParams,
     SearchResultSerializer,
     k_field,
     page_field,
@@ -34,7 +35,7 @@ def result_response(request: Request, result) -> Response:
     return Response(SearchResultSerializer(result, context={"request": request}).data)
 
 
-class TextSearchParams(FilterParams):
+class TextSearchParams(RankedParams):
     parse = staticmethod(text_search_params)
 
     q = query_field("What to look for")
@@ -49,14 +50,14 @@ class SearchView(APIView):
     @extend_schema(
         summary="Search images by text",
         parameters=[TextSearchParams],
-        responses={200: SearchResultSerializer, 400: ERROR, 429: ERROR},
+        responses={200: SearchResultSerializer, 400: ERROR, 409: ERROR, 429: ERROR},
     )
     def get(self, request: Request) -> Response:
         params = validated(TextSearchParams, request.query_params)
         return result_response(request, text_search(**params, user=request.user))
 
 
-class PictureSearchParams(FilterParams):
+class PictureSearchParams(RankedParams):
     parse = staticmethod(picture_search_params)
 
     image = serializers.FileField(help_text="PNG, JPEG or DICOM, up to MIRAGE_MAX_UPLOAD_BYTES; never stored")
@@ -91,7 +92,7 @@ def weight_field(of: str) -> serializers.FloatField:
     )
 
 
-class ArithmeticParams(FilterParams):
+class ArithmeticParams(RankedParams):
     parse = staticmethod(arithmetic_params)
 
     q = query_field("The query")
