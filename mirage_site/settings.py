@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from mirage_site.env import (
     env_bool,
     env_choice,
+    env_float,
     env_int,
     env_list,
     env_rate,
@@ -233,6 +234,14 @@ MIRAGE_CAPTION_MODEL = env_str("MIRAGE_CAPTION_MODEL", "")  # "" = the MiniLM bu
 MIRAGE_MAX_QUERY_CHARS = 1000
 MIRAGE_RRF_K = env_int("MIRAGE_RRF_K", 60, minimum=1)
 MIRAGE_HNSW_EF_SEARCH = env_int("MIRAGE_HNSW_EF_SEARCH", 100, minimum=1, maximum=1000)
+# Similarity floors (cosine) under which a channel's neighbour is not a match: a query with nothing
+# above them says "no good match" instead of listing the whole corpus. The caption floor is
+# provisional until bench/similarity_floor.py (true match vs non-matches on ROCO) has been run;
+# the CLIP floor could not be calibrated offline (no CLIP weights here): see the README.
+MIRAGE_SIMILARITY_FLOOR_CAPTION = env_float("MIRAGE_SIMILARITY_FLOOR_CAPTION", 0.3, minimum=-1.0, maximum=1.0)
+MIRAGE_SIMILARITY_FLOOR_CLIP = env_float("MIRAGE_SIMILARITY_FLOOR_CLIP", 0.2, minimum=-1.0, maximum=1.0)
+# Re-ranking with a description: how many of the first results are re-ordered.
+MIRAGE_RERANK_DEPTH = env_int("MIRAGE_RERANK_DEPTH", 50, minimum=2, maximum=1000)
 
 LOGGING = {
     "version": 1,

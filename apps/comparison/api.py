@@ -6,10 +6,10 @@ from rest_framework.views import APIView
 
 from apps.comparison.selectors import COMPARE_K, compare_params, compare_queries
 from apps.core.api import ERROR, validated
-from apps.search.serializers import FilterParams, SearchResultSerializer, k_field, query_field
+from apps.search.serializers import RankedParams, SearchResultSerializer, k_field, query_field
 
 
-class CompareParams(FilterParams):
+class CompareParams(RankedParams):
     parse = staticmethod(compare_params)
 
     a = query_field("Left query")

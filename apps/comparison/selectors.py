@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from apps.search.filters import Filters
-from apps.search.params import clean_filters, clean_k, clean_query
+from apps.search.params import FUSED, clean_filters, clean_k, clean_query, ranking_params
 from apps.search.selectors import SearchResult, text_search
 
 COMPARE_K = 12  # results per column: two columns of 12 fit a screen
@@ -21,12 +21,20 @@ def compare_params(data: Mapping) -> dict:
         "second": clean_query(data.get("b"), what="second query", field="b"),
         "k": clean_k(data.get("k"), default=COMPARE_K),
         "filters": clean_filters(data),
+        **ranking_params(data),
     }
 
 
 def compare_queries(
-    *, first: str, second: str, k: int = COMPARE_K, filters: Filters, user=None
+    *,
+    first: str,
+    second: str,
+    k: int = COMPARE_K,
+    filters: Filters,
+    user=None,
+    ranking: str = FUSED,
+    description: str = "",
 ) -> tuple[SearchResult, SearchResult]:
-    """Two text searches with the same K and filters, for the left and right columns."""
-    common = {"k": k, "filters": filters, "user": user}
+    """Two text searches with the same K, filters and ranking, for the left and right columns."""
+    common = {"k": k, "filters": filters, "user": user, "ranking": ranking, "description": description}
     return text_search(query=first, **common), text_search(query=second, **common)

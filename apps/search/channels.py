@@ -112,6 +112,50 @@ def nearest_images(
     return sorted(((image_id, 1.0 - float(d)) for image_id, d in rows), key=lambda row: -row[1])
 
 
+def exact_nearest_images(
+    *, space: EmbeddingSpace, vector: np.ndarray, limit: int, among: QuerySet[Image]
+) -> Ranking:
+    """The exact top `limit` by cosine similarity: a full scan, the HNSW index switched off for this
+    one query (the paper's ranking is exact; an approximate index may miss a true neighbour)."""
+    nearest = neighbours(space=space, vector=vector, among=among)[:limit]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('enable_indexscan', 'off', true)")
+        rows = list(nearest)
+    return [(image_id, 1.0 - float(d)) for image_id, d in rows]
+
+
+def above_floor(rankings: dict[str, Ranking], floors: dict[str, float]) -> dict[str, Ranking]:
+    """Each channel's ranking without the neighbours below its similarity floor (a nearest
+    neighbour always exists; it is a match only when it is close enough). Full text has no floor:
+    it lists only captions that share a word with the query."""
+    return {
+        name: [row for row in ranked if name not in floors or row[1] >= floors[name]]
+        for name, ranked in rankings.items()
+    }
+
+
+def stored_vectors(*, space: EmbeddingSpace, image_ids: list[int]) -> dict[int, np.ndarray]:
+    rows = Embedding.objects.filter(space=space, image_id__in=image_ids).values_list("image_id", "vector")
+    return {image_id: np.asarray(vector, dtype=np.float32) for image_id, vector in rows}
+
+
+def rerank(
+    *, order: list[int], space: EmbeddingSpace, vector: np.ndarray, depth: int
+) -> list[tuple[int, float]]:
+    """The first `depth` of `order` re-ordered by cosine similarity to `vector` in `space`, the rest
+    after them as they were; each with its similarity to `vector` (None past `depth`, or without a
+    stored vector: those keep their place after the scored ones)."""
+    head, tail = order[:depth], order[depth:]
+    vectors = stored_vectors(space=space, image_ids=head)
+    unit = vector / (np.linalg.norm(vector) or 1.0)
+    scored = sorted(
+        ((image_id, float(vectors[image_id] @ unit)) for image_id in head if image_id in vectors),
+        key=lambda row: -row[1],
+    )
+    unscored = [(image_id, None) for image_id in head if image_id not in vectors]
+    return scored + unscored + [(image_id, None) for image_id in tail]
+
+
 class AnyWordQuery(SearchQuery):
     """plainto_tsquery with its words OR-ed: AND-queries miss half the targets (DESIGN.md)."""
 

@@ -6,7 +6,17 @@ Two protocols, run on the images of one split:
 - keywords → caption: each entry's keywords are the query, its caption the right answer, in the
   caption space, in full text, in the CLIP space (text → image) when present, and fused by RRF.
 
+Rankings: each channel alone; `fused` as the platform orders it (each channel above its
+similarity floor, then RRF); `paper` (exact CLIP cosine, when CLIP is installed); and `reranked`:
+the fused order re-ranked by a pseudo-description — the query joined with the first three captions
+found — encoded like the platform's re-ranking (CLIP text tower, or the caption encoder). Real
+descriptions from the bundled fallback language model would take seconds per query; the
+pseudo-description is the cheap stand-in, and it is what the platform itself uses when no
+description is given.
+
 A target ranked below `depth` counts as not found (so MRR is MRR@depth).
+
+With a qrels file (instructors' ratings, `apps.search.ratings`): nDCG@10 and P@10 of each ranking.
 """
 
 from __future__ import annotations
@@ -25,14 +35,20 @@ from apps.search.channels import (
     FULL_TEXT,
     Channel,
     Ranking,
+    above_floor,
     channel_for,
+    exact_nearest_images,
     full_text_images,
     fuse,
     nearest_images,
+    rerank,
 )
 from apps.search.filters import Filters, searchable_images
+from apps.search.params import QueryError
+from apps.search.rankings import FUSED, PAPER, RANKINGS, RERANKED
+from apps.search.ratings import Qrels, ndcg_at, precision_at
+from apps.search.selectors import floors, pseudo_description, text_search
 
-FUSED = "fused"
 TEXT_TO_IMAGE = "text→image (caption as query)"
 KEYWORDS_TO_CAPTION = "keywords→caption"
 
@@ -70,11 +86,11 @@ def evaluate(
 ) -> tuple[list[Score], list[str]]:
     """Scores for each protocol and channel that can run; and a line for each that cannot."""
     depth = max(max(ks), 100)
-    wanted = set(channels or [CLIP, CAPTION, FULL_TEXT, FUSED])
+    wanted = set(channels or [CLIP, CAPTION, FULL_TEXT, FUSED, PAPER, RERANKED])
     notes: list[str] = []
     available: dict[str, Channel] = {}
     for name, config in configured_spaces().items():
-        if name not in wanted and FUSED not in wanted:
+        if name not in wanted and not wanted & {FUSED, PAPER, RERANKED}:
             continue
         channel, reason = channel_for(config)
         if channel is None:
@@ -125,6 +141,9 @@ def evaluate(
     queries = [(pk, " ".join(keywords)) for pk, _, keywords, _ in entries if keywords]
     per_channel: dict[str, list[int | None]] = {}
     fused_ranks: list[int | None] = []
+    paper_ranks: list[int | None] = []
+    reranked_ranks: list[int | None] = []
+    describer = available.get(CLIP) or available.get(CAPTION)
     encoded = {name: ch.encoder.encode_texts([q for _, q in queries]) for name, ch in available.items()}
     for index, (pk, query) in enumerate(queries):
         rankings: dict[str, Ranking] = {}
@@ -135,8 +154,26 @@ def evaluate(
         rankings[FULL_TEXT] = full_text_images(query=query, limit=depth, among=candidates)
         for name, ranking in rankings.items():
             per_channel.setdefault(name, []).append(_rank_of(pk, ranking))
-        fused = [(image_id, score) for image_id, score, _ in fuse(rankings, rrf_k=settings.MIRAGE_RRF_K)]
+        fused = [
+            (image_id, score)
+            for image_id, score, _ in fuse(above_floor(rankings, floors()), rrf_k=settings.MIRAGE_RRF_K)
+        ]
         fused_ranks.append(_rank_of(pk, fused[:depth]))
+        if clip and PAPER in wanted:
+            exact = exact_nearest_images(
+                space=clip.space, vector=encoded[CLIP][index], limit=depth, among=candidates
+            )
+            paper_ranks.append(_rank_of(pk, exact))
+        if describer and RERANKED in wanted:
+            order = [image_id for image_id, _ in fused]
+            text = pseudo_description(query=query, order=order)
+            reordered = rerank(
+                order=order,
+                space=describer.space,
+                vector=describer.encoder.encode_query(text),
+                depth=settings.MIRAGE_RERANK_DEPTH,
+            )
+            reranked_ranks.append(_rank_of(pk, reordered[:depth]))
         if on_progress:
             on_progress(1)
     for name, ranks in per_channel.items():
@@ -144,6 +181,51 @@ def evaluate(
             scores.append(_score(KEYWORDS_TO_CAPTION, name, ranks, ks))
     if FUSED in wanted and queries:
         scores.append(_score(KEYWORDS_TO_CAPTION, f"{FUSED} ({' + '.join(per_channel)})", fused_ranks, ks))
+    if PAPER in wanted and queries:
+        if clip:
+            scores.append(_score(KEYWORDS_TO_CAPTION, f"{PAPER} (exact CLIP)", paper_ranks, ks))
+        else:
+            notes.append("paper: not evaluated — it needs the CLIP space")
+    if RERANKED in wanted and queries and describer:
+        depth_label = f"top {settings.MIRAGE_RERANK_DEPTH}"
+        label = f"{RERANKED} (fused, {depth_label} by pseudo-description, {describer.config.name})"
+        scores.append(_score(KEYWORDS_TO_CAPTION, label, reranked_ranks, ks))
+    return scores, notes
+
+
+@dataclass
+class QrelsScore:
+    ranking: str
+    queries: int
+    ndcg: float  # mean nDCG@10
+    precision: float  # mean P@10
+
+
+def evaluate_qrels(*, qrels: Qrels, k: int = 10) -> tuple[list[QrelsScore], list[str]]:
+    """nDCG@k and P@k of each ranking on the rated queries, searching as an anonymous visitor does
+    (entries without an image file included, so a metadata-only corpus can be scored)."""
+    scores: list[QrelsScore] = []
+    notes: list[str] = []
+    for ranking in RANKINGS:
+        ndcgs, precisions = [], []
+        try:
+            for query, judged in qrels.items():
+                result = text_search(query=query, k=k, ranking=ranking, require_file=False)
+                ranked = [hit.image.external_id for hit in result.hits]
+                ndcgs.append(ndcg_at(ranked, judged, k))
+                precisions.append(precision_at(ranked, judged, k))
+        except QueryError as exc:
+            notes.append(f"{ranking}: not evaluated — {exc}")
+            continue
+        n = len(ndcgs)
+        scores.append(
+            QrelsScore(
+                ranking=ranking,
+                queries=n,
+                ndcg=sum(ndcgs) / n if n else 0.0,
+                precision=sum(precisions) / n if n else 0.0,
+            )
+        )
     return scores, notes
 
 

@@ -12,6 +12,7 @@ from apps.corpus.licences import COMMERCIAL_USE, OPEN
 from apps.corpus.modality import MODALITIES
 from apps.corpus.models import Dataset, Image
 from apps.corpus.selectors import images_visible_to
+from apps.search.rankings import RANKINGS
 
 LICENCE_CHOICES = {
     "any": "Any licence",
@@ -95,6 +96,7 @@ def filter_choices() -> dict[str, object]:
         "modalities": MODALITIES,
         "licences": LICENCE_CHOICES,
         "origins": ORIGIN_CHOICES,
+        "rankings": RANKINGS,
         "datasets": list(Dataset.objects.order_by("name").values_list("slug", "name")),
     }
 

@@ -18,6 +18,7 @@ from PIL import Image as PILImage
 from apps.core.errors import UserError
 from apps.corpus import imaging
 from apps.search.filters import FilterError, Filters
+from apps.search.rankings import FUSED, PAPER, RANKINGS, RERANKED  # noqa: F401  (re-exported)
 from apps.search.vectors import ZeroVector, concept_vector
 
 MAX_K = 100
@@ -85,6 +86,24 @@ def clean_weight(
     if not 0.0 <= weight <= high:  # also refuses nan and inf
         raise QueryError(f"The {what} must be from 0 to {high:g}.", field=field)
     return weight
+
+
+def clean_ranking(value: object) -> str:
+    """How results are ordered (RANKINGS); the same choice on the search and comparison pages and API."""
+    ranking = value if value not in (None, "") else FUSED
+    if ranking not in RANKINGS:
+        raise QueryError(f"The ranking must be one of: {', '.join(RANKINGS)}.", field="ranking")
+    return ranking
+
+
+def ranking_params(data: Mapping) -> dict:
+    """ranking and, for the re-ranked order, an optional description → the ranking arguments of
+    `text_search` and `arithmetic_search`."""
+    ranking = clean_ranking(data.get("ranking"))
+    description = clean_optional_text(data.get("description"), what="description", field="description")
+    if description and ranking != RERANKED:
+        raise QueryError("A description is used only with the re-ranked ordering.", field="description")
+    return {"ranking": ranking, "description": description}
 
 
 def clean_filters(params: Mapping) -> Filters:
@@ -174,6 +193,7 @@ def text_search_params(data: Mapping) -> dict:
         "k": clean_k(data.get("k")),
         "page": clean_page(data.get("page")),
         "filters": clean_filters(data),
+        **ranking_params(data),
     }
 
 
@@ -199,6 +219,7 @@ def picture_search_params(data: Mapping) -> dict:
         ),
         "k": clean_k(data.get("k")),
         "filters": clean_filters(data),
+        **ranking_params(data),
     }
 
 
@@ -217,4 +238,9 @@ def arithmetic_params(data: Mapping, *, default_k: int = 20) -> dict:
             data.get("wsub"), default=1.0, what="weight of the subtracted term", field="wsub"
         ),
     )
-    return {"terms": terms, "k": clean_k(data.get("k"), default=default_k), "filters": clean_filters(data)}
+    return {
+        "terms": terms,
+        "k": clean_k(data.get("k"), default=default_k),
+        "filters": clean_filters(data),
+        **ranking_params(data),
+    }

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from apps.corpus.modality import MODALITIES
 from apps.corpus.serializers import ImageSerializer
 from apps.search.filters import LICENCE_CHOICES, ORIGIN_CHOICES
-from apps.search.params import MAX_K, MAX_PAGE
+from apps.search.params import MAX_K, MAX_PAGE, RANKINGS
 
 
 class ParamsSerializer(serializers.Serializer):
@@ -69,6 +69,25 @@ class FilterParams(ParamsSerializer):
     )
 
 
+class RankedParams(FilterParams):
+    """The filters and the ordering, for the searches that offer a choice of ranking."""
+
+    ranking = serializers.ChoiceField(
+        choices=list(RANKINGS),
+        required=False,
+        help_text="fused (default): CLIP, caption meaning and caption words above their similarity floors, "
+        "fused by reciprocal rank; paper: exact CLIP cosine top-K, no fusion, no floor (409 when CLIP is "
+        "not installed); reranked: the fused order with its first MIRAGE_RERANK_DEPTH results re-ranked by "
+        "`description` (default: the query and the first three captions)",
+    )
+    description = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=settings.MIRAGE_MAX_QUERY_CHARS,
+        help_text="With ranking=reranked: a description to re-rank by (e.g. one the language model wrote)",
+    )
+
+
 class ChannelHitSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     similarity = serializers.FloatField()
@@ -77,9 +96,23 @@ class ChannelHitSerializer(serializers.Serializer):
 class SearchHitSerializer(serializers.Serializer):
     image = ImageSerializer()
     score = serializers.FloatField(
-        help_text="Fused relevance, 0–1: 1 = ranked first by every channel that ran."
+        help_text="Reciprocal-rank fusion score, 0–1 (1 = ranked first by every channel that ran): it orders "
+        "the fused results; it is not a similarity (see `similarity`)."
     )
-    channels = serializers.DictField(child=ChannelHitSerializer(), help_text="clip / caption / text → rank")
+    similarity = serializers.FloatField(
+        allow_null=True,
+        help_text="The best cosine similarity among the embedding channels that found this image "
+        "(what the page shows as a percentage); null when only caption words (full text) found it",
+    )
+    found_by = serializers.IntegerField(help_text="How many ways of searching (channels) found it")
+    ways = serializers.IntegerField(help_text="How many ways of searching ran")
+    rerank_similarity = serializers.FloatField(
+        allow_null=True, help_text="With ranking=reranked: cosine similarity to the description"
+    )
+    channels = serializers.DictField(
+        child=ChannelHitSerializer(),
+        help_text="clip / caption / text → rank and similarity (cosine; ts_rank for text), above the floors",
+    )
 
 
 class SearchResultSerializer(serializers.Serializer):
@@ -90,5 +123,12 @@ class SearchResultSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     has_next = serializers.BooleanField()
     channels = serializers.ListField(child=serializers.CharField())
+    ranking = serializers.ChoiceField(choices=list(RANKINGS), help_text="How the results are ordered")
+    match = serializers.ChoiceField(
+        choices=["good", "weak", "none"],
+        help_text="none: nothing above the similarity floors; weak: no result was found by two ways of "
+        "searching (or, with one channel, even the best is under its floor); good otherwise",
+    )
+    advice = serializers.CharField(help_text="What to try instead, for a weak or empty result; else empty")
     notices = serializers.ListField(child=serializers.CharField())
     hits = SearchHitSerializer(many=True)

@@ -1,13 +1,21 @@
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.ratelimit import rate_limited
 from apps.corpus.selectors import corpus_counts, image_get_for_user
 from apps.search.filters import filter_choices
+from apps.search.models import RelevanceRating
 from apps.search.params import QueryError, picture_search_params, similar_params, text_search_params
+from apps.search.ratings import ratings_csv, ratings_qrels
 from apps.search.selectors import CHANNEL_LABELS, picture_search, similar_search, text_search
+from apps.search.services import may_rate, relevance_rate
 
 EXAMPLE_QUERIES = [
     "chest X-ray with pneumothorax",
@@ -80,3 +88,54 @@ def similar_page(request: HttpRequest, pk: int) -> HttpResponse:
         context["error"] = str(exc)
         return render(request, "search/search.html", context, status=exc.status)
     return render(request, "search/search.html", context)
+
+
+@login_required
+@require_POST
+def rate_page(request: HttpRequest) -> HttpResponse:
+    """An instructor's relevance grade for one result of one query, from a result card."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("search:search")
+    try:
+        rating = relevance_rate(
+            rater=request.user,
+            query=request.POST.get("query", ""),
+            image_id=_pk(request.POST.get("image")),
+            grade=request.POST.get("grade"),
+        )
+    except QueryError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    messages.success(request, f"Rated “{rating.get_grade_display()}” for “{rating.query}”.")
+    return redirect(back)
+
+
+def _pk(value: object) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise QueryError("Choose an image to rate.", field="image") from None
+
+
+@login_required
+def ratings_page(request: HttpRequest) -> HttpResponse:
+    """Instructors and staff: how many ratings there are, and their exports (TREC qrels, CSV)."""
+    if not may_rate(request.user):
+        raise PermissionDenied("Only instructors can see relevance ratings.")
+    fmt = request.GET.get("export")
+    if fmt == "qrels":
+        response = HttpResponse(ratings_qrels(), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="mirage-relevance.qrels"'
+        return response
+    if fmt == "csv":
+        response = HttpResponse(ratings_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="mirage-relevance.csv"'
+        return response
+    ratings = RelevanceRating.objects.all()
+    context = {
+        "ratings": ratings.count(),
+        "queries": ratings.values("query").distinct().count(),
+        "raters": ratings.values("rater").distinct().count(),
+    }
+    return render(request, "search/ratings.html", context)

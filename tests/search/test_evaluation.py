@@ -44,7 +44,12 @@ def test_keywords_to_caption_on_real_roco_metadata_writes_a_table_and_csv(tmp_pa
     )
 
     rows = {row["channel"]: row for row in csv.DictReader((tmp_path / "r.csv").open())}
-    assert set(rows) == {"caption", "text", "fused (caption + text)"}
+    assert set(rows) == {
+        "caption",
+        "text",
+        "fused (caption + text)",
+        "reranked (fused, top 50 by pseudo-description, caption)",
+    }
     assert all(row["protocol"] == "keywords→caption" and row["queries"] == "150" for row in rows.values())
     # Real semantics on real captions: the keywords of an entry find its own caption.
     assert float(rows["caption"]["R@10"]) > 0.9

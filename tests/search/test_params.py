@@ -37,7 +37,15 @@ def png_upload() -> SimpleUploadedFile:
 class Recording(dict):
     """Request parameters that remember which names were read, answering each with a valid value."""
 
-    VALID = {"k": "3", "page": "1", "wq": "1", "wadd": "0.5", "wsub": "0.5", "weight": "0.5"}
+    VALID = {
+        "k": "3",
+        "page": "1",
+        "wq": "1",
+        "wadd": "0.5",
+        "wsub": "0.5",
+        "weight": "0.5",
+        "ranking": "reranked",  # the ordering that also reads `description`
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -138,7 +146,10 @@ TERMS = ["Chest X-ray", "chest x-ray", "pneumonia", "clear lungs"]  # the first 
 @example(q="pneumonia", add="", sub="pneumonia", wq=1.0, wadd=1.0, wsub=1.0)
 @example(q="Chest X-ray", add="", sub="chest x-ray", wq=2.0, wadd=1.0, wsub=2.0)
 @example(q="pneumonia", add="clear lungs", sub="clear lungs", wq=0.0, wadd=1.0, wsub=1.0)
-def test_any_weights_and_terms_give_results_or_a_400_never_a_500(caption_corpus, q, add, sub, wq, wadd, wsub):
+def test_any_weights_and_terms_give_results_or_a_400_never_a_500(
+    caption_corpus, settings, q, add, sub, wq, wadd, wsub
+):
+    settings.MIRAGE_SIMILARITY_FLOOR_CAPTION = -1.0  # every image is a match: this tests the arithmetic
     params = {
         "q": q,
         "add": add,

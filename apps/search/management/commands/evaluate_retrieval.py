@@ -6,25 +6,36 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from apps.search.channels import FULL_TEXT
-from apps.search.evaluation import FUSED, evaluate, write_csv
+from apps.search.evaluation import FUSED, PAPER, RERANKED, evaluate, evaluate_qrels, write_csv
+from apps.search.ratings import read_qrels
 
 
 class Command(BaseCommand):
-    help = "Recall@K and MRR of the search channels and their fusion on one split of the corpus."
+    help = (
+        "Recall@K and MRR of the search channels, their fusion, the paper's ranking and the re-ranked "
+        "order on one split of the corpus; with --qrels, nDCG@10 and P@10 of each ranking on rated queries."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--split", required=True, help="e.g. validation")
+        parser.add_argument("--split", help="e.g. validation (required without --qrels)")
+        parser.add_argument(
+            "--qrels", type=Path, help="a TREC qrels file (or the CSV) of instructors' relevance ratings"
+        )
         parser.add_argument(
             "--space",
             action="append",
-            choices=["clip", "caption", FULL_TEXT, FUSED],
+            choices=["clip", "caption", FULL_TEXT, FUSED, PAPER, RERANKED],
             help="channels to report (default: all that can run)",
         )
         parser.add_argument("--k", default="1,5,10", help="comma-separated cut-offs (default 1,5,10)")
         parser.add_argument("--limit", type=int, help="evaluate only the first N entries")
         parser.add_argument("--csv", type=Path, help="where to write the table (default var/evaluation/…)")
 
-    def handle(self, *args, split, space, k, limit, csv, **options):
+    def handle(self, *args, split, qrels, space, k, limit, csv, **options):
+        if qrels is not None:
+            return self.handle_qrels(qrels)
+        if not split:
+            raise CommandError("give --split (or --qrels)")
         try:
             ks = sorted({int(part) for part in k.split(",") if part.strip()})
         except ValueError:
@@ -48,3 +59,20 @@ class Command(BaseCommand):
         path = csv or Path(settings.VAR_DIR) / "evaluation" / f"retrieval-{split}.csv"
         write_csv(path, scores, ks)
         self.stdout.write(self.style.SUCCESS(f"written to {path}"))
+
+    def handle_qrels(self, path: Path) -> None:
+        try:
+            judged = read_qrels(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise CommandError(f"cannot read {path}: {exc}") from None
+        if not judged:
+            raise CommandError(f"{path} holds no ratings")
+        scores, notes = evaluate_qrels(qrels=judged)
+        for note in notes:
+            self.stdout.write(self.style.WARNING(note))
+        self.stdout.write("| ranking | queries | nDCG@10 | P@10 |")
+        self.stdout.write("|---|---|---|---|")
+        for score in scores:
+            self.stdout.write(
+                f"| {score.ranking} | {score.queries} | {score.ndcg:.3f} | {score.precision:.3f} |"
+            )
