@@ -9,10 +9,15 @@ from apps.studysets.services import MAX_NOTE
 class StudySetForm(forms.ModelForm):
     class Meta:
         model = StudySet
-        fields = ["title", "description", "visibility"]
+        fields = ["title", "description", "visibility", "share_notes"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "visibility": forms.RadioSelect,
+        }
+        labels = {"share_notes": "Share my notes with everyone who can open this set"}
+        help_texts = {
+            "share_notes": "Only matters for an unlisted or public set. Left unticked, your notes stay "
+            "yours: others see the images, captions and sources, not your notes (nor in the download)."
         }
 
 

@@ -11,7 +11,7 @@ from django.http import Http404
 from apps.core.errors import UserError
 from apps.corpus.selectors import images_visible_to
 from apps.studysets.models import StudySet, StudySetItem, new_share_token
-from apps.studysets.selectors import studyset_items_visible
+from apps.studysets.selectors import studyset_items_visible, studyset_notes_visible
 
 FIRST_SET_TITLE = "My first study set"
 MAX_TITLE = 200
@@ -45,13 +45,19 @@ def _clean_visibility(visibility: str) -> str:
 
 
 def studyset_create(
-    *, owner, title: str, description: str = "", visibility: str = StudySet.PRIVATE
+    *,
+    owner,
+    title: str,
+    description: str = "",
+    visibility: str = StudySet.PRIVATE,
+    share_notes: bool = False,
 ) -> StudySet:
     return StudySet.objects.create(
         owner=owner,
         title=_clean_title(title),
         description=(description or "").strip(),
         visibility=_clean_visibility(visibility),
+        share_notes=share_notes,
     )
 
 
@@ -61,12 +67,14 @@ def studyset_update(
     title: str | None = None,
     description: str | None = None,
     visibility: str | None = None,
+    share_notes: bool | None = None,
 ) -> StudySet:
     """Change what is given; None keeps the current value (the API's PATCH sends only some fields)."""
     studyset.title = _clean_title(studyset.title if title is None else title)
     studyset.description = (studyset.description if description is None else description).strip()
     studyset.visibility = _clean_visibility(studyset.visibility if visibility is None else visibility)
-    studyset.save(update_fields=["title", "description", "visibility", "updated_at"])
+    studyset.share_notes = studyset.share_notes if share_notes is None else share_notes
+    studyset.save(update_fields=["title", "description", "visibility", "share_notes", "updated_at"])
     return studyset
 
 
@@ -186,7 +194,8 @@ def studyset_item_remove(*, item: StudySetItem) -> None:
 
 @transaction.atomic
 def studyset_copy(*, studyset: StudySet, owner) -> StudySet:
-    """A private copy of a set the new owner may read, holding the items they can see, with notes."""
+    """A private copy of a set the new owner may read, holding the items they can see, with the notes
+    they may read (their own, or the ones the owner shared)."""
     copy = StudySet.objects.create(
         owner=owner,
         title=_clean_title(f"{studyset.title} (copy)"[:MAX_TITLE]),
@@ -195,8 +204,11 @@ def studyset_copy(*, studyset: StudySet, owner) -> StudySet:
         copied_from=studyset,
     )
     items = studyset_items_visible(studyset=studyset, user=owner)[: settings.MIRAGE_STUDYSET_MAX_ITEMS]
+    with_notes = studyset_notes_visible(studyset=studyset, user=owner)
     StudySetItem.objects.bulk_create(
-        StudySetItem(studyset=copy, image_id=item.image_id, note=item.note, position=position)
+        StudySetItem(
+            studyset=copy, image_id=item.image_id, note=item.note if with_notes else "", position=position
+        )
         for position, item in enumerate(items)
     )
     return copy

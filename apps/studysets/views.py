@@ -23,6 +23,7 @@ from apps.studysets.selectors import (
     studyset_hidden_count,
     studyset_item_get_for_owner,
     studyset_items_visible,
+    studyset_notes_visible,
     studysets_owned_by,
     studysets_public,
 )
@@ -85,6 +86,7 @@ def detail(request: HttpRequest, pk: int, token: str | None = None) -> HttpRespo
         "studyset": studyset,
         "items": studyset_items_visible(studyset=studyset, user=request.user),
         "is_owner": is_owner,
+        "show_notes": studyset_notes_visible(studyset=studyset, user=request.user),
         "token": token,
         "hidden": studyset_hidden_count(studyset=studyset, user=request.user) if is_owner else 0,
         "share_url": request.build_absolute_uri(

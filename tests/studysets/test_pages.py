@@ -175,6 +175,7 @@ def test_the_export_holds_each_image_and_a_csv_with_caption_source_licence_and_n
     )
     saved = studyset(owner, [kept, rejected], title="Thorax cases", visibility=StudySet.PUBLIC)
     saved.items.filter(image=kept).update(note="pleural line")
+    StudySet.objects.filter(pk=saved.pk).update(share_notes=True)
     reject(rejected)
 
     response = client.get(reverse("studysets:export", args=[saved.pk]))

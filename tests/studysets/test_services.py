@@ -114,10 +114,12 @@ def test_moving_skips_over_items_hidden_from_the_owner():
     assert captions(saved, owner) == ["C third.", "A first."]
 
 
-def test_a_copy_is_private_to_its_new_owner_and_keeps_notes_but_not_hidden_images():
+def test_a_copy_is_private_to_its_new_owner_and_keeps_shared_notes_but_not_hidden_images():
     owner, student = factories.user(), factories.user()
     kept, rejected = factories.images("Chest X-ray.", "Rejected picture.")
     public = studyset(owner, [kept, rejected], title="Pneumothorax", visibility=StudySet.PUBLIC)
+    StudySet.objects.filter(pk=public.pk).update(share_notes=True)
+    public.refresh_from_db()
     public.items.filter(image=kept).update(note="see the pleural line")
     reject(rejected)
 
