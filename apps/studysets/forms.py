@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from apps.studysets.models import StudySet
-from apps.studysets.services import MAX_NOTE
+from apps.studysets.services import MAX_NOTE, MAX_TITLE
 
 
 class StudySetForm(forms.ModelForm):
@@ -24,7 +24,10 @@ class StudySetForm(forms.ModelForm):
 class SaveImageForm(forms.Form):
     image = forms.IntegerField(min_value=1)
     studyset = forms.IntegerField(min_value=1, required=False)
+    new_title = forms.CharField(max_length=MAX_TITLE, required=False)
     note = forms.CharField(max_length=MAX_NOTE, required=False)
+    # The element ids of the control being replaced, so an in-place swap keeps its labels unique.
+    uid = forms.RegexField(regex=r"^ss[0-9]{1,4}$", required=False)
 
 
 class NoteForm(forms.Form):

@@ -11,7 +11,7 @@ from django.http import Http404
 from apps.core.errors import UserError
 from apps.corpus.selectors import images_visible_to
 from apps.studysets.models import StudySet, StudySetItem, new_share_token
-from apps.studysets.selectors import studyset_items_visible, studyset_notes_visible
+from apps.studysets.selectors import studyset_get_for_user, studyset_items_visible, studyset_notes_visible
 
 FIRST_SET_TITLE = "My first study set"
 MAX_TITLE = 200
@@ -89,10 +89,21 @@ def studyset_delete(*, studyset: StudySet) -> None:
     studyset.delete()
 
 
-def studyset_for_quick_save(*, owner) -> StudySet:
-    """The set a one-click save goes to when the user has none yet: a new "My first study set"."""
-    existing = StudySet.objects.filter(owner=owner).order_by("pk").first()
-    return existing or studyset_create(owner=owner, title=FIRST_SET_TITLE)
+def studyset_for_save(*, owner, studyset_id: int | None = None, new_title: str = "") -> StudySet:
+    """The set a save from a result card goes to.
+
+    A new title names a set to save into: the owner's set of that title, else a new one. Otherwise the
+    chosen set (the owner's only); with neither, a user without sets starts "My first study set".
+    """
+    if " ".join((new_title or "").split()):
+        title = _clean_title(new_title)
+        existing = StudySet.objects.filter(owner=owner, title=title).order_by("pk").first()
+        return existing or studyset_create(owner=owner, title=title)
+    if studyset_id is not None:
+        return studyset_get_for_user(owner, studyset_id, write=True)
+    if not StudySet.objects.filter(owner=owner).exists():
+        return studyset_create(owner=owner, title=FIRST_SET_TITLE)
+    raise StudySetError("Choose which of your study sets to save the image to, or name a new one.")
 
 
 @transaction.atomic
