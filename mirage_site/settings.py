@@ -313,6 +313,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Three models have a `kind` field with different choices: each enum gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "JobKindEnum": "apps.generation.models.Job.KINDS",
+        "FlagKindEnum": "apps.moderation.models.DescriptionFlag.KINDS",
+        "QuestionKindEnum": "apps.quizzes.models.Question.KINDS",
+    },
 }
 
 # --- Rate limits (apps.core.ratelimit): pages and API draw on one allowance per scope -------------

@@ -26,6 +26,14 @@ class User(AbstractUser):
     def is_moderator(self) -> bool:
         return self.role == self.MODERATOR or self.is_superuser
 
+    @property
+    def roles(self) -> list[str]:
+        """What this person may do, as the profile and `/api/me` name it: an administrator (superuser)
+        also instructs and moderates; otherwise the role an admin granted, plus staff."""
+        if self.is_superuser:
+            return ["administrator", self.INSTRUCTOR, self.MODERATOR]
+        return [self.role, *(["staff"] if self.is_staff else [])]
+
 
 class LoginThrottle(models.Model):
     """Failed log-ins for one (username, client address) in the current window, and any lock-out;

@@ -13,6 +13,11 @@ class MeSerializer(serializers.ModelSerializer):
     email = serializers.SerializerMethodField(help_text="Null when the account has none")
     is_instructor = serializers.BooleanField(read_only=True, help_text="May build quizzes")
     is_moderator = serializers.BooleanField(read_only=True, help_text="May review images")
+    roles = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="All that the account may do: administrator, instructor, moderator, student, staff",
+    )
 
     class Meta:
         model = User
@@ -21,6 +26,7 @@ class MeSerializer(serializers.ModelSerializer):
             "username",
             "email",
             "role",
+            "roles",
             "is_instructor",
             "is_moderator",
             "is_staff",

@@ -11,12 +11,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from apps.accounts.forms import PasswordChangeForm, SignupForm
 from apps.accounts.redirects import safe_next
@@ -142,8 +142,14 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def token_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
-    token = api_token_revoke(user=request.user, pk=pk)
-    messages.success(request, f"Token “{token.name}” revoked.")
-    return redirect("accounts:tokens")
+    """Asks first (a page of its own, so it works without JavaScript); revokes on the confirmed POST."""
+    token = api_tokens_of(request.user).filter(pk=pk).first()
+    if token is None:
+        raise Http404("No such token.")
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        api_token_revoke(user=request.user, pk=pk)
+        messages.success(request, f"Token “{token.name}” revoked.")
+        return redirect("accounts:tokens")
+    return render(request, "accounts/token_revoke.html", {"token": token})

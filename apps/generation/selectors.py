@@ -23,7 +23,7 @@ from apps.ml.prompts import description_instruction
 from apps.ml.specs import short_name
 from apps.search.filters import Filters
 from apps.search.params import Arithmetic
-from apps.search.selectors import QueryError, SearchResult, arithmetic_search, clean_query, text_search
+from apps.search.selectors import GOOD, QueryError, SearchResult, arithmetic_search, clean_query, text_search
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
 # Captions a description is grounded in, per query: the range and the default.
@@ -140,12 +140,6 @@ def jobs_ahead(job: Job) -> int | None:
     return Job.objects.filter(status=Job.QUEUED, created_at__lt=job.created_at).count()
 
 
-# Below this cosine similarity in the caption space (all-MiniLM-L6-v2) the best retrieved caption is a
-# weak match for the request, and a description written from it may describe other findings. A first
-# value, not yet calibrated with `evaluate_retrieval`; apps.search's per-channel similarity floor, once
-# it exists, should replace it.
-WEAK_CAPTION_SIMILARITY = 0.35
-
 # What a description is grounded in: real, approved images only (a generated image's caption is its
 # prompt, not a finding), as an anonymous visitor sees them, filtered in SQL.
 REAL_ONLY = Filters(origin="real")
@@ -163,20 +157,6 @@ def _numbered_sources(result: SearchResult) -> list[dict]:
     return sources
 
 
-def weak_match(sources: list[dict]) -> bool:
-    """Whether the best of these captions matches its request only weakly (see WEAK_CAPTION_SIMILARITY).
-    Sources without any caption-space similarity (that channel did not run) are not judged."""
-    measured = [source["similarity"] for source in sources if source.get("similarity") is not None]
-    if not measured:
-        return False
-    return max(measured) < WEAK_CAPTION_SIMILARITY
-
-
-def description_sources(*, query: str, k: int) -> list[dict]:
-    """The top-k captions a description of `query` is grounded in, numbered from 1."""
-    return _numbered_sources(text_search(query=query, k=k, filters=REAL_ONLY))
-
-
 def description_preview(
     *, queries: list[str] | None = None, arithmetic: Arithmetic | None = None, k: int
 ) -> list[dict]:
@@ -190,7 +170,7 @@ def description_preview(
     if arithmetic is not None:
         original, modified = arithmetic_search(terms=arithmetic, k=k, filters=REAL_ONLY)
         pairs = [(arithmetic.query, original), (arithmetic.label, modified)]
-        return [_preview(query, _numbered_sources(result)) for query, result in pairs]
+        return [_preview(query, result) for query, result in pairs]
     queries = (queries or [])[:1] + [query for query in (queries or [])[1:] if (query or "").strip()]
     if not 1 <= len(queries) <= 2:
         raise UserError("Describe one condition, or compare two.")
@@ -200,16 +180,19 @@ def description_preview(
             cleaned.append(clean_query(query, what="query" if index == 0 else "second query"))
         except QueryError as exc:
             raise UserError(str(exc), status=exc.status, field="q" if index == 0 else "q2") from None
-    return [_preview(query, description_sources(query=query, k=k)) for query in cleaned]
+    return [_preview(query, text_search(query=query, k=k, filters=REAL_ONLY)) for query in cleaned]
 
 
-def _preview(query: str, sources: list[dict]) -> dict:
+def _preview(query: str, result: SearchResult) -> dict:
+    """One column's sources and prompt; `weak` when the search itself judged its matches weak (the
+    similarity floors of apps.search), so the page warns before the answer."""
+    sources = _numbered_sources(result)
     captions = [source["caption"] for source in sources]
     return {
         "query": query,
         "sources": sources,
         "instruction": description_instruction(query, captions),
-        "weak": weak_match(sources),
+        "weak": result.match != GOOD,
     }
 
 

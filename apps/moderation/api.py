@@ -6,6 +6,7 @@ which any logged-in user may do for an image they can see.
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -17,10 +18,20 @@ from rest_framework.views import APIView
 from apps.core.api import ERROR, Pagination, validated
 from apps.corpus.selectors import image_get_for_user
 from apps.moderation.access import moderator_check
-from apps.moderation.selectors import decision_log, image_review, moderation_queue
+from apps.moderation.models import DescriptionFlag
+from apps.moderation.selectors import (
+    decision_log,
+    description_flags_open,
+    description_get_for_user,
+    image_review,
+    moderation_queue,
+)
 from apps.moderation.serializers import (
     DecideSerializer,
     DecisionSerializer,
+    DescriptionFlagRequestSerializer,
+    DescriptionFlagResolveSerializer,
+    DescriptionFlagSerializer,
     LogParamsSerializer,
     QueueItemSerializer,
     QueueParamsSerializer,
@@ -28,7 +39,12 @@ from apps.moderation.serializers import (
     ReportSerializer,
     ReviewSerializer,
 )
-from apps.moderation.services import image_report, moderation_decide
+from apps.moderation.services import (
+    description_flag,
+    description_flag_resolve,
+    image_report,
+    moderation_decide,
+)
 
 
 class IsModerator(BasePermission):
@@ -124,3 +140,60 @@ class DecisionLogView(GenericAPIView):
         image = image_get_for_user(request.user, pk) if pk is not None else None
         page = self.paginate_queryset(decision_log(image=image))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class DescriptionFlagView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Flag a description you were shown: wrong, unsupported by its captions, or unsafe",
+        request=DescriptionFlagRequestSerializer,
+        responses={201: DescriptionFlagSerializer, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        description = description_get_for_user(request.user, pk)
+        data = validated(DescriptionFlagRequestSerializer, request.data)
+        flag = description_flag(
+            user=request.user, description=description, kind=data["kind"], comment=data.get("comment", "")
+        )
+        return Response(DescriptionFlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+
+
+class DescriptionFlagQueueView(GenericAPIView):
+    permission_classes = [IsModerator]
+    pagination_class = Pagination
+    serializer_class = DescriptionFlagSerializer
+
+    @extend_schema(
+        summary="Open flags on descriptions, oldest first (moderators)",
+        responses={200: DescriptionFlagSerializer(many=True), 401: ERROR, 403: ERROR},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(description_flags_open())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class DescriptionFlagResolveView(APIView):
+    permission_classes = [IsModerator]
+
+    @extend_schema(
+        summary="Uphold or dismiss a flag on a description (moderators); the flag keeps who, when and why",
+        request=DescriptionFlagResolveSerializer,
+        responses={
+            200: DescriptionFlagSerializer,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        flag = DescriptionFlag.objects.filter(pk=pk).first()
+        if flag is None:
+            raise Http404("No such flag.")
+        data = validated(DescriptionFlagResolveSerializer, request.data)
+        flag = description_flag_resolve(
+            moderator=request.user, flag=flag, resolution=data["resolution"], note=data.get("note", "")
+        )
+        return Response(DescriptionFlagSerializer(flag).data)

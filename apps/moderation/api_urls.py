@@ -10,4 +10,11 @@ urlpatterns = [
     path("moderation/images/<int:pk>/decisions/", api.DecideView.as_view(), name="moderation-decide"),
     path("moderation/decisions/", api.DecisionLogView.as_view(), name="moderation-decisions"),
     path("images/<int:pk>/reports/", api.ReportView.as_view(), name="moderation-report"),
+    path("descriptions/<int:pk>/flags/", api.DescriptionFlagView.as_view(), name="description-flag"),
+    path("moderation/description-flags/", api.DescriptionFlagQueueView.as_view(), name="description-flags"),
+    path(
+        "moderation/description-flags/<int:pk>/resolve/",
+        api.DescriptionFlagResolveView.as_view(),
+        name="description-flag-resolve",
+    ),
 ]

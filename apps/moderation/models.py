@@ -77,3 +77,50 @@ class Report(models.Model):
     @property
     def is_open(self) -> bool:
         return self.decision_id is None
+
+
+class DescriptionFlag(models.Model):
+    """A reader's flag that a written description is wrong, unsupported by its captions or unsafe.
+
+    Open until a moderator resolves it; the resolved row (who, when, what, why) is its audit record.
+    """
+
+    WRONG = "wrong"
+    UNSUPPORTED = "unsupported"
+    UNSAFE = "unsafe"
+    KINDS = [
+        (WRONG, "Wrong: it says something untrue"),
+        (UNSUPPORTED, "Not supported by the cited captions"),
+        (UNSAFE, "Unsafe: reads as medical advice, or harmful"),
+    ]
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+    RESOLUTIONS = [(UPHELD, "upheld: the description is at fault"), (DISMISSED, "dismissed")]
+
+    description = models.ForeignKey("generation.Description", on_delete=models.CASCADE, related_name="flags")
+    flagger = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=KINDS)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolution = models.CharField(max_length=10, choices=RESOLUTIONS, blank=True)
+    resolution_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolver_name = models.CharField(max_length=150, blank=True)  # outlives a deleted account
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["description", "flagger"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="description_flag_one_open_per_flagger",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} flag on description {self.description_id}"

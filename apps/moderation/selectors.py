@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, Min, Prefetch, Q, QuerySet, When
+from django.http import Http404
 
 from apps.accounts.models import User
 from apps.corpus.models import Image
-from apps.moderation.models import Decision, Report
+from apps.generation.models import Description, Job
+from apps.moderation.models import Decision, DescriptionFlag, Report
 
 QUEUE_KINDS = {"all": "Everything waiting", "pending": "New generated images", "reported": "Reported images"}
 # Page sizes of the moderation pages (API lists page with apps.core.api.Pagination).
@@ -84,3 +87,20 @@ def image_review(*, image: Image) -> Review:
         open_reports=list(image_open_reports(image=image)),
         history=list(decision_log(image=image)[:LOG_PAGE]),
     )
+
+
+def description_get_for_user(user: User, pk: int):
+    """The access helper for flagging: a description the user was shown (one of their jobs wrote it).
+    404 otherwise, so flagging does not reveal which descriptions exist."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Log in to flag a description.")
+    description = Description.objects.filter(pk=pk).first()
+    shown = Job.objects.filter(owner=user, result__descriptions__contains=[pk]).exists()
+    if description is None or not (shown or user.is_moderator):
+        raise Http404("No such description.")
+    return description
+
+
+def description_flags_open() -> QuerySet[DescriptionFlag]:
+    """Flags on descriptions that wait for a moderator, oldest first."""
+    return DescriptionFlag.objects.filter(resolved_at__isnull=True).select_related("description", "flagger")

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.corpus.serializers import ImageSerializer
-from apps.moderation.models import Decision, Report
+from apps.moderation.models import Decision, DescriptionFlag, Report
 from apps.moderation.selectors import QUEUE_KINDS
 from apps.moderation.services import MAX_REASON_CHARS
 
@@ -121,3 +121,37 @@ class ReportRequestSerializer(serializers.Serializer):
         allow_blank=True,  # the service says what a report needs, as on the page
         help_text="What is wrong with this image (a wrong caption, an identifiable patient…)",
     )
+
+
+class DescriptionFlagSerializer(serializers.ModelSerializer):
+    """A flag on a written description, and how a moderator resolved it."""
+
+    flagger = serializers.CharField(source="flagger.username", read_only=True, default=None)
+    query = serializers.CharField(source="description.query", read_only=True)
+
+    class Meta:
+        model = DescriptionFlag
+        fields = [
+            "id",
+            "description",
+            "query",
+            "kind",
+            "comment",
+            "flagger",
+            "created_at",
+            "resolution",
+            "resolution_note",
+            "resolver_name",
+            "resolved_at",
+        ]
+        read_only_fields = fields
+
+
+class DescriptionFlagRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DescriptionFlag.KINDS)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class DescriptionFlagResolveSerializer(serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=DescriptionFlag.RESOLUTIONS)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)

@@ -11,13 +11,15 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import UserError
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.generation.services import descriptions_forget_image
-from apps.moderation.models import Decision, Report
+from apps.moderation.access import moderator_check
+from apps.moderation.models import Decision, DescriptionFlag, Report
 
 MAX_REASON_CHARS = 2000
 
@@ -125,3 +127,41 @@ def _state_after(*, moderator: User, image: Image, decision: str, reason: str, h
     if not has_reports:
         raise ModerationError("This image has no open reports to dismiss.", status=409)
     return state
+
+
+def description_flag(*, user: User, description, kind: str, comment: str = "") -> DescriptionFlag:
+    """Flag a description for moderators. One open flag per reader and description."""
+    if kind not in dict(DescriptionFlag.KINDS):
+        raise ModerationError(
+            "Choose what is wrong: wrong, unsupported by the captions, or unsafe.", field="kind"
+        )
+    comment = (comment or "").strip()
+    if len(comment) > MAX_REASON_CHARS:
+        raise ModerationError(f"Keep the comment under {MAX_REASON_CHARS} characters.", field="comment")
+    if DescriptionFlag.objects.filter(
+        description=description, flagger=user, resolved_at__isnull=True
+    ).exists():
+        raise ModerationError(
+            "You have already flagged this description; a moderator will look at it.", status=409
+        )
+    return DescriptionFlag.objects.create(description=description, flagger=user, kind=kind, comment=comment)
+
+
+def description_flag_resolve(
+    *, moderator: User, flag: DescriptionFlag, resolution: str, note: str = ""
+) -> DescriptionFlag:
+    """A moderator upholds or dismisses an open flag; the row then records who, when and why."""
+    moderator_check(moderator)
+    if resolution not in dict(DescriptionFlag.RESOLUTIONS):
+        raise ModerationError("Uphold or dismiss the flag.", field="resolution")
+    with transaction.atomic():
+        flag = DescriptionFlag.objects.select_for_update().get(pk=flag.pk)
+        if flag.resolved_at is not None:
+            raise ModerationError("This flag was already resolved.", status=409)
+        flag.resolution = resolution
+        flag.resolution_note = (note or "").strip()[:MAX_REASON_CHARS]
+        flag.resolved_by = moderator
+        flag.resolver_name = moderator.get_username()
+        flag.resolved_at = timezone.now()
+        flag.save()
+    return flag

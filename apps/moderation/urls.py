@@ -8,4 +8,6 @@ urlpatterns = [
     path("log/", views.log, name="log"),
     path("images/<int:pk>/", views.review, name="review"),
     path("images/<int:pk>/report/", views.report, name="report"),
+    path("descriptions/<int:pk>/flag/", views.flag_description, name="flag_description"),
+    path("flags/<int:pk>/resolve/", views.resolve_flag, name="resolve_flag"),
 ]

@@ -8,22 +8,31 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from apps.accounts.redirects import safe_next
 from apps.corpus.selectors import image_get_for_user
 from apps.moderation.access import moderator_required
 from apps.moderation.forms import DecisionForm, ReportForm
-from apps.moderation.models import Decision
+from apps.moderation.models import Decision, DescriptionFlag
 from apps.moderation.selectors import (
     LOG_PAGE,
     QUEUE_KINDS,
     QUEUE_PAGE,
     decision_log,
+    description_flags_open,
+    description_get_for_user,
     image_review,
     moderation_queue,
     report_is_open,
 )
-from apps.moderation.services import ModerationError, image_report, moderation_decide
+from apps.moderation.services import (
+    ModerationError,
+    description_flag,
+    description_flag_resolve,
+    image_report,
+    moderation_decide,
+)
 
 DONE = {Decision.APPROVE: "approved", Decision.REJECT: "rejected", Decision.DISMISS: "reports dismissed"}
 
@@ -34,7 +43,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     if kind not in QUEUE_KINDS:
         kind = "all"
     page = Paginator(moderation_queue(kind=kind), QUEUE_PAGE).get_page(request.GET.get("page"))
-    context = {"page": page, "kind": kind, "kinds": QUEUE_KINDS, "query": f"kind={kind}&"}
+    context = {
+        "page": page,
+        "kind": kind,
+        "kinds": QUEUE_KINDS,
+        "query": f"kind={kind}&",
+        "flags": description_flags_open(),
+        "resolutions": DescriptionFlag.RESOLUTIONS,
+    }
     return render(request, "moderation/queue.html", context)
 
 
@@ -92,3 +108,42 @@ def log(request: HttpRequest) -> HttpResponse:
     page = Paginator(decision_log(image=image), LOG_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "image": image, "query": f"image={image.pk}&" if image else ""}
     return render(request, "moderation/log.html", context)
+
+
+@login_required
+@require_POST
+def flag_description(request: HttpRequest, pk: int) -> HttpResponse:
+    """A reader flags a description from its page; back to that page with a word of thanks."""
+    description = description_get_for_user(request.user, pk)
+    try:
+        description_flag(
+            user=request.user,
+            description=description,
+            kind=request.POST.get("kind", ""),
+            comment=request.POST.get("comment", ""),
+        )
+    except ModerationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Thank you. A moderator will look at this description.")
+    return redirect(safe_next(request) or "generation:jobs")
+
+
+@moderator_required
+@require_POST
+def resolve_flag(request: HttpRequest, pk: int) -> HttpResponse:
+    flag = DescriptionFlag.objects.filter(pk=pk).first()
+    if flag is None:
+        return render(request, "error.html", {"title": "Not found", "message": "No such flag."}, status=404)
+    try:
+        description_flag_resolve(
+            moderator=request.user,
+            flag=flag,
+            resolution=request.POST.get("resolution", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ModerationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Flag on “{flag.description.query}” resolved.")
+    return redirect(reverse("moderation:queue") + "#flags")

@@ -5,6 +5,11 @@ from the other images of the study set (on topic for the class), then from the c
 captions are nearest in the caption embedding space but not near-duplicates, then from other
 images of the same modality. A distractor never reads the same as the right answer.
 
+Options must not give the answer away by their form: every option is a caption's first sentence,
+whole (never cut mid-sentence), and the distractors are the candidates whose answers are nearest in
+length to the right one, with one longer than it whenever one exists, so the right option is not
+simply the longest.
+
 Distractors and false true/false statements come only from images everyone may see
 (`images_visible_to(None)`), never from the instructor's own unapproved images: their captions
 would reach every student who takes the quiz.
@@ -26,7 +31,10 @@ from apps.corpus.spaces import CAPTION
 from apps.quizzes.models import Question
 
 OPTIONS = 4
-MAX_ANSWER_CHARS = 160
+# A distractor whose first sentence is longer than this is passed over (the right answer is kept as it is).
+MAX_ANSWER_CHARS = 200
+# How many distinct candidates, in order of preference, the distractors are chosen from by length.
+LENGTH_CHOICE = 4 * OPTIONS
 # Captions this close in meaning are treated as saying the same thing, so never offered as a "wrong" answer.
 NEAR_DUPLICATE_SIMILARITY = 0.97
 NEIGHBOURS = 30
@@ -50,13 +58,11 @@ class QuestionDraft:
 
 
 def short_caption(caption: str) -> str:
-    """The caption's first sentence (or its start), as a one-line answer."""
+    """The caption's first sentence (at least 25 characters, so "Fig. 2." is not one), whole."""
     text = " ".join((caption or "").split())
     match = re.match(r"(.{25,}?[.!?])(?:\s|$)", text)
     if match:
         text = match.group(1)
-    if len(text) > MAX_ANSWER_CHARS:
-        text = text[: MAX_ANSWER_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return text.rstrip(".")
 
 
@@ -143,6 +149,19 @@ def _distinct(image: Image, candidates: Iterator[Image], n: int, *, need_file: b
     return chosen
 
 
+def _like_in_length(answer: str, candidates: list[Image], n: int) -> list[Image]:
+    """n of the candidates (kept in their order of preference) whose answers are nearest in length
+    to `answer`, one of them longer than it whenever a candidate is, so length does not tell."""
+    usable = [other for other in candidates if len(answer_for(other)) <= MAX_ANSWER_CHARS] or candidates
+    by_length = sorted(usable, key=lambda other: abs(len(answer_for(other)) - len(answer)))
+    chosen = by_length[:n]
+    if not any(len(answer_for(other)) > len(answer) for other in chosen):
+        longer = next((other for other in by_length[n:] if len(answer_for(other)) > len(answer)), None)
+        if longer is not None and chosen:
+            chosen[-1] = longer
+    return sorted(chosen, key=candidates.index)
+
+
 def _placed(correct: OptionDraft, wrong: list[OptionDraft], rng: random.Random) -> list[OptionDraft]:
     options = [*wrong]
     options.insert(rng.randrange(len(wrong) + 1), correct)
@@ -157,10 +176,12 @@ def draft_question(
     rng = random.Random(f"{kind}:{image.pk}")  # stable: building twice drafts the same question
     candidates = _candidates(image=image, pool=pool)
     if kind == Question.WHAT:
-        others = _distinct(image, candidates, OPTIONS - 1, need_file=False)
+        others = _distinct(image, candidates, LENGTH_CHOICE, need_file=False)
         if len(others) < OPTIONS - 1:
             return None
-        wrong = [OptionDraft(text=answer_for(other)) for other in others]
+        wrong = [
+            OptionDraft(text=answer_for(other)) for other in _like_in_length(answer, others, OPTIONS - 1)
+        ]
         options = _placed(OptionDraft(text=answer, is_correct=True), wrong, rng)
         prompt = "What does this image show?"
     elif kind == Question.WHICH:

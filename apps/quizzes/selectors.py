@@ -266,7 +266,7 @@ class StudentResult:
 class QuestionStat:
     number: int
     question: Question
-    answered: int  # answers handed in, blanks included
+    answered: int  # questions answered in handed-in attempts (left blank: not counted)
     correct: int
 
     @property
@@ -279,16 +279,21 @@ class QuestionStat:
         return None if share is None else round(100 * share)
 
 
+def _student_result(user) -> StudentResult:
+    # Sign-up asks for no name: the username stands in, so the name column is never empty.
+    return StudentResult(username=user.username, name=user.get_full_name() or user.username)
+
+
 def quiz_results_by_student(*, quiz: Quiz) -> list[StudentResult]:
     """Every student who joined (or handed in an attempt), with their handed-in attempts, by name."""
     results: dict[int, StudentResult] = {}
     joined = Participant.objects.filter(quiz=quiz).select_related("user")
     for participant in joined:
         user = participant.user
-        results[user.pk] = StudentResult(username=user.username, name=user.get_full_name())
+        results[user.pk] = _student_result(user)
     for attempt in Attempt.objects.filter(quiz=quiz, submitted_at__isnull=False).select_related("user"):
         user = attempt.user
-        results.setdefault(user.pk, StudentResult(username=user.username, name=user.get_full_name()))
+        results.setdefault(user.pk, _student_result(user))
         results[user.pk].attempts.append(attempt)
     for result in results.values():
         result.attempts.sort(key=lambda a: a.number)
@@ -296,10 +301,14 @@ def quiz_results_by_student(*, quiz: Quiz) -> list[StudentResult]:
 
 
 def quiz_question_stats(*, quiz: Quiz) -> list[QuestionStat]:
-    """Per question, in quiz order: answers handed in and the share correct (its difficulty)."""
+    """Per question, in quiz order: answers handed in (blanks are not answers) and the share correct
+    among them (its difficulty)."""
     counted = (
         quiz.questions.annotate(
-            answered=Count("answers", filter=Q(answers__attempt__submitted_at__isnull=False)),
+            answered=Count(
+                "answers",
+                filter=Q(answers__attempt__submitted_at__isnull=False, answers__option__isnull=False),
+            ),
             correct=Count(
                 "answers", filter=Q(answers__attempt__submitted_at__isnull=False, answers__is_correct=True)
             ),

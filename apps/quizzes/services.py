@@ -147,6 +147,12 @@ def quiz_change_settings(*, quiz: Quiz, **changes: object) -> Quiz:
     return quiz_update_settings(quiz=quiz, **(current | changes))
 
 
+ANSWERED_MESSAGE = (
+    "Students have already answered this quiz: you can fix the wording, the options' text and the "
+    "explanation, but not which answer is right nor which images are offered."
+)
+
+
 def _editable(quiz: Quiz) -> None:
     if quiz.attempts.exists():
         raise QuizError(
@@ -184,9 +190,11 @@ def question_update(
 ) -> Question:
     """Edit a question: wording, explanation, which option is right and (but for true/false) the options.
 
-    None keeps what the question has (the API's PATCH sends only what changes).
+    None keeps what the question has (the API's PATCH sends only what changes). Once students have
+    answered, wording, option texts and the explanation may still be fixed (typos), but which option
+    is right and which images are offered stay as they were graded.
     """
-    _editable(question.quiz)
+    answered = question.quiz.attempts.exists()
     current = list(question.options.all())
     if prompt is None:
         prompt = question.prompt
@@ -221,6 +229,13 @@ def question_update(
             raise QuizError(f"No image you can use has the number {', '.join(missing)}.")
         for option, pk in zip(current, ids, strict=True):
             option.image = found[pk]
+    if answered:
+        graded = [
+            (o.is_correct, o.image_id)
+            for o in Option.objects.filter(question=question).order_by("position", "pk")
+        ]
+        if graded != [(index == correct, option.image_id) for index, option in enumerate(current)]:
+            raise QuizError(ANSWERED_MESSAGE, status=409)
     for index, option in enumerate(current):
         option.is_correct = index == correct
         option.save()

@@ -265,7 +265,14 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
                 )
         else:
             status = 400
-    context = {"question": question, "quiz": question.quiz, "form": form, "error": error}
+    context = {
+        "question": question,
+        "quiz": question.quiz,
+        "form": form,
+        "error": error,
+        "answered": question.quiz.attempts.exists(),
+        "answered_message": services.ANSWERED_MESSAGE,
+    }
     return render(request, "quizzes/question_edit.html", context, status=status)
 
 

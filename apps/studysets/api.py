@@ -21,6 +21,7 @@ from apps.studysets.selectors import (
     studyset_item_get_for_owner,
     studyset_item_places,
     studyset_items_visible,
+    studyset_notes_visible,
     studysets_owned_by,
     studysets_public,
 )
@@ -55,6 +56,7 @@ def detail_response(request: Request, studyset: StudySet, *, status_code: int = 
         "items": items,
         "places": {item.pk: place for place, item in enumerate(items, start=1)},
         "is_owner": is_owner,
+        "show_notes": studyset_notes_visible(studyset=studyset, user=user),
         "hidden_count": studyset_hidden_count(studyset=studyset, user=user) if is_owner else None,
     }
     return Response(StudySetDetailSerializer(studyset, context=context).data, status=status_code)
@@ -62,7 +64,9 @@ def detail_response(request: Request, studyset: StudySet, *, status_code: int = 
 
 def item_response(request: Request, item: StudySetItem, *, status_code: int = 200) -> Response:
     places = studyset_item_places(studyset=item.studyset, user=request.user)
-    data = StudySetItemSerializer(item, context={"request": request, "places": places}).data
+    show_notes = studyset_notes_visible(studyset=item.studyset, user=request.user)
+    context = {"request": request, "places": places, "show_notes": show_notes}
+    data = StudySetItemSerializer(item, context=context).data
     return Response(data, status=status_code)
 
 
@@ -155,7 +159,8 @@ class StudySetItemsView(GenericAPIView):
         studyset = studyset_get_for_user(request.user, pk, token=_token(request))
         page = self.paginate_queryset(studyset_items_visible(studyset=studyset, user=request.user))
         places = studyset_item_places(studyset=studyset, user=request.user)
-        context = {"request": request, "places": places}
+        show_notes = studyset_notes_visible(studyset=studyset, user=request.user)
+        context = {"request": request, "places": places, "show_notes": show_notes}
         return self.get_paginated_response(StudySetItemSerializer(page, many=True, context=context).data)
 
     @extend_schema(
@@ -218,7 +223,7 @@ class StudySetCopyView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="Copy a set you can read into a new private set of yours, with its notes",
+        summary="Copy a set you can read into a new private set of yours, with the notes you may read",
         request=CopySerializer,
         responses={201: StudySetDetailSerializer, 400: ERROR, 401: ERROR, 404: ERROR},
     )

@@ -18,7 +18,7 @@ from django.utils.text import slugify
 
 from apps.core.errors import StorageFull
 from apps.studysets.models import StudySet
-from apps.studysets.selectors import studyset_items_visible
+from apps.studysets.selectors import studyset_items_visible, studyset_notes_visible
 
 CSV_NAME = "images.csv"
 # Exports larger than this are built in a temporary file (in the system's temporary folder) instead of memory.
@@ -62,9 +62,11 @@ def export_filename(studyset: StudySet) -> str:
 def studyset_export_zip(*, studyset: StudySet, user, out: BinaryIO, base_url: str = "") -> int:
     """Write the ZIP to `out`: `images/NNN-<id>.<ext>`, `images.csv` and `README.txt`.
 
-    Holds only the items this user may see. Returns the number of items written.
+    Holds only the items this user may see, and their notes only when this user may read them.
+    Returns the number of items written.
     """
     items = list(studyset_items_visible(studyset=studyset, user=user))
+    with_notes = studyset_notes_visible(studyset=studyset, user=user)
     rows = io.StringIO()
     writer = csv.DictWriter(rows, fieldnames=CSV_COLUMNS)
     writer.writeheader()
@@ -76,7 +78,7 @@ def studyset_export_zip(*, studyset: StudySet, user, out: BinaryIO, base_url: st
                 "position": number,
                 "file": name,
                 "caption": image.caption,
-                "note": item.note,
+                "note": item.note if with_notes else "",
                 "modality": image.get_modality_display(),
                 "keywords": "; ".join(image.keywords),
                 "dataset": image.dataset.name,
@@ -92,7 +94,7 @@ def studyset_export_zip(*, studyset: StudySet, user, out: BinaryIO, base_url: st
             }
             writer.writerow({column: csv_cell(value) for column, value in row.items()})
         archive.writestr(CSV_NAME, "\ufeff" + rows.getvalue())  # BOM: spreadsheets then read UTF-8
-        archive.writestr("README.txt", _readme(studyset, len(items)))
+        archive.writestr("README.txt", _readme(studyset, len(items), with_notes=with_notes))
     return len(items)
 
 
@@ -129,7 +131,8 @@ def _add_image_file(archive: zipfile.ZipFile, image, number: int) -> str:
     return name
 
 
-def _readme(studyset: StudySet, count: int) -> str:
+def _readme(studyset: StudySet, count: int, *, with_notes: bool) -> str:
+    notes = "the set's notes" if with_notes else "no notes (the owner keeps them private)"
     lines = [
         studyset.title,
         "=" * len(studyset.title),
@@ -137,7 +140,7 @@ def _readme(studyset: StudySet, count: int) -> str:
         *([studyset.description, ""] if studyset.description else []),
         f"{count} images, exported from MIRAGE on {timezone.now():%Y-%m-%d %H:%M} UTC.",
         "",
-        f"{CSV_NAME} lists each image with its caption, your note, its source article or source,",
+        f"{CSV_NAME} lists each image with its caption, {notes}, its source article or source,",
         "dataset, licence (normalized and as published) and attribution. Check each image's licence",
         "before reuse and credit its source. Images marked synthetic=yes were made by a generative",
         "model, not taken from a patient.",

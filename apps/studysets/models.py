@@ -28,6 +28,8 @@ class StudySet(models.Model):
     description = models.TextField(blank=True)
     visibility = models.CharField(max_length=10, choices=VISIBILITIES, default=PRIVATE)
     share_token = models.CharField(max_length=32, default=new_share_token, unique=True)
+    # Notes are the owner's own until they choose to share them with everyone who can open the set.
+    share_notes = models.BooleanField(default=False)
     copied_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -42,6 +42,14 @@ def studyset_get_for_user(user, pk: int, *, write: bool = False, token: str | No
     return studyset
 
 
+def studyset_notes_visible(*, studyset: StudySet, user) -> bool:
+    """Whether this viewer may read the set's notes: its owner always, others only when shared.
+
+    The one rule for notes: the page, the API, the export and a copy all ask it."""
+    is_owner = user is not None and user.is_authenticated and studyset.owner_id == user.pk
+    return is_owner or studyset.share_notes
+
+
 def studyset_item_get_for_owner(user, pk: int, item_pk: int) -> StudySetItem:
     """The access helper for one item: the set's owner, and only an item whose image they can see."""
     studyset = studyset_get_for_user(user, pk, write=True)

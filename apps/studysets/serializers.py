@@ -33,6 +33,7 @@ class StudySetSerializer(serializers.ModelSerializer):
             "title",
             "description",
             "visibility",
+            "share_notes",
             "owner",
             "item_count",
             "copied_from",
@@ -50,11 +51,17 @@ class StudySetSerializer(serializers.ModelSerializer):
 class StudySetItemSerializer(serializers.ModelSerializer):
     place = serializers.SerializerMethodField(help_text="1 = first, among the items you can see")
     image = ImageSerializer(read_only=True)
+    note = serializers.SerializerMethodField(
+        help_text="The owner's note; null when the owner keeps the set's notes private"
+    )
 
     class Meta:
         model = StudySetItem
         fields = ["id", "place", "note", "added_at", "image"]
         read_only_fields = fields
+
+    def get_note(self, item: StudySetItem) -> str | None:
+        return item.note if self.context["show_notes"] else None
 
     def get_place(self, item: StudySetItem) -> int:
         return self.context["places"][item.pk]
@@ -114,6 +121,10 @@ class StudySetWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=MAX_TITLE)
     description = serializers.CharField(required=False, allow_blank=True)
     visibility = serializers.ChoiceField(choices=StudySet.VISIBILITIES, required=False)
+    share_notes = serializers.BooleanField(
+        required=False,
+        help_text="Let everyone who can open the set read its notes (false, the default: only you)",
+    )
 
 
 class StudySetUpdateSerializer(StudySetWriteSerializer):

@@ -11,7 +11,7 @@ from django.http import Http404
 from apps.core.errors import UserError
 from apps.corpus.selectors import images_visible_to
 from apps.studysets.models import StudySet, StudySetItem, new_share_token
-from apps.studysets.selectors import studyset_items_visible
+from apps.studysets.selectors import studyset_get_for_user, studyset_items_visible, studyset_notes_visible
 
 FIRST_SET_TITLE = "My first study set"
 MAX_TITLE = 200
@@ -45,13 +45,19 @@ def _clean_visibility(visibility: str) -> str:
 
 
 def studyset_create(
-    *, owner, title: str, description: str = "", visibility: str = StudySet.PRIVATE
+    *,
+    owner,
+    title: str,
+    description: str = "",
+    visibility: str = StudySet.PRIVATE,
+    share_notes: bool = False,
 ) -> StudySet:
     return StudySet.objects.create(
         owner=owner,
         title=_clean_title(title),
         description=(description or "").strip(),
         visibility=_clean_visibility(visibility),
+        share_notes=share_notes,
     )
 
 
@@ -61,12 +67,14 @@ def studyset_update(
     title: str | None = None,
     description: str | None = None,
     visibility: str | None = None,
+    share_notes: bool | None = None,
 ) -> StudySet:
     """Change what is given; None keeps the current value (the API's PATCH sends only some fields)."""
     studyset.title = _clean_title(studyset.title if title is None else title)
     studyset.description = (studyset.description if description is None else description).strip()
     studyset.visibility = _clean_visibility(studyset.visibility if visibility is None else visibility)
-    studyset.save(update_fields=["title", "description", "visibility", "updated_at"])
+    studyset.share_notes = studyset.share_notes if share_notes is None else share_notes
+    studyset.save(update_fields=["title", "description", "visibility", "share_notes", "updated_at"])
     return studyset
 
 
@@ -81,10 +89,21 @@ def studyset_delete(*, studyset: StudySet) -> None:
     studyset.delete()
 
 
-def studyset_for_quick_save(*, owner) -> StudySet:
-    """The set a one-click save goes to when the user has none yet: a new "My first study set"."""
-    existing = StudySet.objects.filter(owner=owner).order_by("pk").first()
-    return existing or studyset_create(owner=owner, title=FIRST_SET_TITLE)
+def studyset_for_save(*, owner, studyset_id: int | None = None, new_title: str = "") -> StudySet:
+    """The set a save from a result card goes to.
+
+    A new title names a set to save into: the owner's set of that title, else a new one. Otherwise the
+    chosen set (the owner's only); with neither, a user without sets starts "My first study set".
+    """
+    if " ".join((new_title or "").split()):
+        title = _clean_title(new_title)
+        existing = StudySet.objects.filter(owner=owner, title=title).order_by("pk").first()
+        return existing or studyset_create(owner=owner, title=title)
+    if studyset_id is not None:
+        return studyset_get_for_user(owner, studyset_id, write=True)
+    if not StudySet.objects.filter(owner=owner).exists():
+        return studyset_create(owner=owner, title=FIRST_SET_TITLE)
+    raise StudySetError("Choose which of your study sets to save the image to, or name a new one.")
 
 
 @transaction.atomic
@@ -186,7 +205,8 @@ def studyset_item_remove(*, item: StudySetItem) -> None:
 
 @transaction.atomic
 def studyset_copy(*, studyset: StudySet, owner) -> StudySet:
-    """A private copy of a set the new owner may read, holding the items they can see, with notes."""
+    """A private copy of a set the new owner may read, holding the items they can see, with the notes
+    they may read (their own, or the ones the owner shared)."""
     copy = StudySet.objects.create(
         owner=owner,
         title=_clean_title(f"{studyset.title} (copy)"[:MAX_TITLE]),
@@ -195,8 +215,11 @@ def studyset_copy(*, studyset: StudySet, owner) -> StudySet:
         copied_from=studyset,
     )
     items = studyset_items_visible(studyset=studyset, user=owner)[: settings.MIRAGE_STUDYSET_MAX_ITEMS]
+    with_notes = studyset_notes_visible(studyset=studyset, user=owner)
     StudySetItem.objects.bulk_create(
-        StudySetItem(studyset=copy, image_id=item.image_id, note=item.note, position=position)
+        StudySetItem(
+            studyset=copy, image_id=item.image_id, note=item.note if with_notes else "", position=position
+        )
         for position, item in enumerate(items)
     )
     return copy

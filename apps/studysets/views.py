@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.redirects import safe_next
 from apps.core.ratelimit import rate_limited
+from apps.corpus.selectors import images_visible_to
 from apps.studysets import services
 from apps.studysets.export import studyset_export_response
 from apps.studysets.forms import NoteForm, PublicSearchForm, SaveImageForm, StudySetForm
@@ -23,6 +24,7 @@ from apps.studysets.selectors import (
     studyset_hidden_count,
     studyset_item_get_for_owner,
     studyset_items_visible,
+    studyset_notes_visible,
     studysets_owned_by,
     studysets_public,
 )
@@ -85,6 +87,7 @@ def detail(request: HttpRequest, pk: int, token: str | None = None) -> HttpRespo
         "studyset": studyset,
         "items": studyset_items_visible(studyset=studyset, user=request.user),
         "is_owner": is_owner,
+        "show_notes": studyset_notes_visible(studyset=studyset, user=request.user),
         "token": token,
         "hidden": studyset_hidden_count(studyset=studyset, user=request.user) if is_owner else 0,
         "share_url": request.build_absolute_uri(
@@ -153,31 +156,55 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "studysets/delete.html", {"studyset": studyset})
 
 
+def _save_control(
+    request: HttpRequest, image_id: int, *, uid: str, message: str = "", error: str = "", status: int = 200
+) -> HttpResponse:
+    """The save control alone, for htmx to swap in place of the one that was sent: the student keeps
+    their place on the page."""
+    image = images_visible_to(request.user).filter(pk=image_id).first()
+    if image is None:
+        return HttpResponse(status=404)
+    context = {
+        "image": image,
+        "studyset_save": {
+            "uid": uid,
+            "message": message,
+            "error": error,
+            "next": safe_next(request) or "",
+            "swapped": True,
+        },
+    }
+    return render(request, "studysets/_image_actions.html", context, status=status)
+
+
 @login_required
 @require_POST
 def save_image(request: HttpRequest) -> HttpResponse:
+    """Save from a result card: the whole page again without JavaScript, the control alone with htmx."""
     form = SaveImageForm(request.POST)
+    swap = request.headers.get("HX-Request") == "true"
     if not form.is_valid():
-        return _problem(
-            request, "Choose an image and a study set, with a note of at most 2000 characters.", status=400
-        )
-    chosen = form.cleaned_data["studyset"]
-    if chosen is not None:
-        studyset = studyset_get_for_user(request.user, chosen, write=True)
-    elif not StudySet.objects.filter(owner=request.user).exists():
-        studyset = services.studyset_for_quick_save(owner=request.user)
-    else:
-        return _problem(request, "Choose which of your study sets to save the image to.", status=400)
+        message = "Choose an image and a study set, with a note of at most 2000 characters."
+        if swap and form.cleaned_data.get("image"):
+            uid = form.cleaned_data.get("uid") or "ss1"
+            return _save_control(request, form.cleaned_data["image"], uid=uid, error=message)
+        return _problem(request, message, status=400)
+    data = form.cleaned_data
     try:
+        studyset = services.studyset_for_save(
+            owner=request.user, studyset_id=data["studyset"], new_title=data["new_title"]
+        )
         _item, created = services.studyset_add_image(
-            studyset=studyset,
-            user=request.user,
-            image_id=form.cleaned_data["image"],
-            note=form.cleaned_data["note"],
+            studyset=studyset, user=request.user, image_id=data["image"], note=data["note"]
         )
     except StudySetError as exc:
+        if swap:  # htmx swaps only successful answers: the message goes into the control
+            return _save_control(request, data["image"], uid=data["uid"] or "ss1", error=str(exc))
         return _problem(request, str(exc), status=exc.status)
-    messages.success(request, f"{'Saved to' if created else 'Already in'} “{studyset.title}”.")
+    message = f"{'Saved to' if created else 'Already in'} “{studyset.title}”."
+    if swap:
+        return _save_control(request, data["image"], uid=data["uid"] or "ss1", message=message)
+    messages.success(request, message)
     return redirect(safe_next(request) or _link(studyset))
 
 

@@ -13,7 +13,7 @@ from apps.corpus.models import Image
 from apps.generation import services
 from apps.generation.models import Job
 from apps.generation.runners import model_id
-from apps.generation.selectors import description_sources
+from apps.generation.selectors import description_preview
 from apps.generation.worker import process_one
 from tests import factories
 from tests.factories import api_as, assert_error
@@ -298,7 +298,7 @@ def _cached_answer(query: str, k: int, settings) -> None:
     services.description_store(
         query=query,
         k=k,
-        sources=description_sources(query=query, k=k),
+        sources=description_preview(queries=[query], k=k)[0]["sources"],
         model_spec=settings.MIRAGE_LLM_MODEL,
         model_label="Dolly v2 3B",
         is_fallback=False,

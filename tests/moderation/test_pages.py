@@ -31,7 +31,8 @@ def test_the_queue_shows_what_waits_and_why(visit, people):
     assert "made by owner" in page
     assert "The patient&#x27;s name is visible." in page and "student" in page
     assert page.index(pending.external_id) < page.index(reported.external_id)  # longest-waiting first
-    assert "Dismiss report" in page and "Remove" in page and "Approve" in page
+    assert "Dismiss report" in page and "Reject (takes it out of everyone's view)" in page
+    assert "Approve" in page and "Remove" not in page
 
 
 def test_a_moderator_approves_from_the_queue_and_returns_to_it(visit, people):

@@ -216,15 +216,21 @@ def test_a_draft_is_edited_question_by_question_then_published():
     assert len(published.json()["join_code"]) == 8
 
 
-def test_questions_are_locked_once_a_student_has_taken_the_quiz(world):
+def test_once_taken_questions_keep_their_answers_but_typos_and_explanations_can_be_fixed(world):
     quiz = world["quiz"]
     question = quiz.questions.first()
+    right = next(i for i, o in enumerate(question.options.all()) if o.is_correct)
     api = api_as(world["owner"])
+    url = f"/api/quizzes/{quiz.pk}/questions/{question.pk}/"
 
-    edit = api.patch(f"/api/quizzes/{quiz.pk}/questions/{question.pk}/", {"prompt": "New?"}, format="json")
-    delete = api.delete(f"/api/quizzes/{quiz.pk}/questions/{question.pk}/")
+    fixed = api.patch(
+        url, {"prompt": "What does this image show?", "explanation": "See the pleural line."}, format="json"
+    )
+    regrade = api.patch(url, {"correct": (right + 1) % 2}, format="json")
+    delete = api.delete(url)
 
-    assert "can no longer change" in assert_error(edit, 409, "conflict")["message"]
+    assert fixed.status_code == 200 and fixed.json()["explanation"] == "See the pleural line."
+    assert "not which answer is right" in assert_error(regrade, 409, "conflict")["message"]
     assert_error(delete, 409, "conflict")
     assert quiz.questions.count() == 4
 

@@ -29,7 +29,56 @@ def test_the_short_answer_is_the_captions_first_sentence_without_its_full_stop()
         "Chest X-ray of a smoker showing emphysema"
     )
     assert short_caption("Fig. 2. CT.") == "Fig. 2. CT"  # too short a first "sentence" to cut at
-    assert len(short_caption("word " * 100)) <= 160
+    long_sentence = "Axial CT " + "with contrast " * 20 + "showing a mass"
+    assert short_caption(long_sentence + ". Second sentence.") == long_sentence  # never cut mid-sentence
+
+
+# Captions as the literature writes them: first sentences from a few words to a long clause.
+FINDINGS = [
+    "a right pneumothorax",
+    "bilateral pleural effusions, larger on the left, with compressive atelectasis of both lower lobes",
+    "a subdural haematoma",
+    "a ring-enhancing lesion in the right frontal lobe with surrounding vasogenic oedema and midline shift",
+    "gallstones",
+    "a dilated common bile duct measuring 12 mm with intrahepatic biliary dilatation",
+    "a displaced fracture of the distal radius",
+    "consolidation of the right middle lobe with air bronchograms",
+    "a normal study",
+    "multiple hypodense liver lesions consistent with metastases from a known colorectal primary",
+    "an aortic dissection",
+    "a large pericardial effusion with diastolic collapse of the right ventricle",
+    "hydronephrosis of the left kidney",
+    "a Baker cyst",
+    "free intraperitoneal air under both hemidiaphragms after perforation of a duodenal ulcer",
+    "a pulmonary embolus in the right lower lobe artery",
+]
+
+
+def test_the_right_option_is_not_the_longest_in_most_generated_questions_and_none_is_cut():
+    modalities = ["Chest radiograph", "Axial CT image", "Ultrasound", "Coronal MRI"]
+    # Longest first: the images that follow each one in the set (the first distractors tried) are
+    # all shorter, so taking distractors by set order alone would make the right option the longest.
+    findings = sorted(FINDINGS, key=len, reverse=True)
+    captions = [
+        f"{modalities[n % 4]} showing {finding}. Follow-up was arranged after {n + 2} weeks."
+        for n, finding in enumerate(findings)
+    ]
+    images = factories.images(*captions)
+
+    drafts = [draft_question(kind=Question.WHAT, image=image, pool=images) for image in images]
+
+    right_is_longest = 0
+    for draft, caption in zip(drafts, captions, strict=True):
+        right = correct(draft)[0].text
+        assert right == caption.split(". ")[0]
+        others = [len(text) for text in texts(draft) if text != right]
+        right_is_longest += len(right) > max(others)
+        for text in texts(draft):
+            assert not text.endswith("…") and any(c.split(". ")[0] == text for c in captions)
+    # Four options: a random pick is the longest a quarter of the time; the old drafts gave it away.
+    assert right_is_longest / len(drafts) <= 0.25, (
+        f"right option longest in {right_is_longest} of {len(drafts)}"
+    )
 
 
 def test_what_does_this_show_has_the_caption_right_and_three_other_captions_of_the_set_wrong():

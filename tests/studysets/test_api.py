@@ -280,7 +280,7 @@ def test_a_rejected_image_leaves_everyone_s_view_and_the_owner_is_told_how_many(
 def test_readers_copy_a_public_set_or_an_unlisted_one_with_its_token(people, role):
     public = a_set(people["owner"], StudySet.PUBLIC)
     unlisted = a_set(people["owner"], StudySet.UNLISTED)
-    StudySet.objects.filter(pk=public.pk).update(title="Public chest films")
+    StudySet.objects.filter(pk=public.pk).update(title="Public chest films", share_notes=True)
     public.items.update(note="Apex first.")
     api = api_as(people[role])
 
@@ -316,6 +316,7 @@ def test_a_renewed_link_replaces_the_old_one(people):
 
 def test_the_export_is_a_zip_with_images_and_a_csv_of_sources_and_notes(people):
     shared = a_set(people["owner"], StudySet.PUBLIC)
+    StudySet.objects.filter(pk=shared.pk).update(share_notes=True)
     shared.items.update(note="Deep sulcus sign.")
     api = api_as(None)
 

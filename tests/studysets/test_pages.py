@@ -39,10 +39,13 @@ def test_one_click_save_starts_my_first_study_set_and_returns_to_the_page(client
     user = factories.user()
     client.force_login(user)
     image_page = reverse("corpus:image_detail", args=[image.pk])
-    assert "starts “My first study set”" in client.get(image_page).content.decode()
+    form = client.get(image_page).content.decode()
+    assert "starts “My first study set”" not in form
+    assert 'name="new_title" type="text" maxlength="200" size="18" value="My first study set"' in form
 
     response = client.post(
-        reverse("studysets:save_image"), {"image": image.pk, "note": "subdural?", "next": image_page}
+        reverse("studysets:save_image"),
+        {"image": image.pk, "new_title": "My first study set", "note": "subdural?", "next": image_page},
     )
 
     assert response.status_code == 302 and response.url == image_page
@@ -79,6 +82,56 @@ def test_saving_without_choosing_among_several_sets_asks_which_one(client):
     assert response.status_code == 400
     assert "Choose which of your study sets" in response.content.decode()
     assert StudySetItem.objects.count() == 0
+
+
+def test_an_htmx_save_answers_with_the_control_alone_saying_where_it_went(client):
+    (image,) = factories.images("Axial CT of the brain.")
+    user = factories.user()
+    studyset(user, title="Neuro")
+    client.force_login(user)
+    page = "/?q=brain"
+
+    response = client.post(
+        reverse("studysets:save_image"),
+        {"image": image.pk, "new_title": "Exam week", "uid": "ss7", "next": page},
+        HTTP_HX_REQUEST="true",
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith("<form")
+    assert "<html" not in body and "htmx.min.js" not in body  # the page already has htmx
+    assert 'role="status">Saved to “Exam week”.' in body and "Saved in Exam week" in body
+    assert 'id="ss7-set"' in body and ">Exam week</option>" in body
+    assert f'name="next" value="{page}"' in body
+    exam = StudySet.objects.get(owner=user, title="Exam week")
+    assert list(exam.items.values_list("image_id", flat=True)) == [image.pk]
+
+
+def test_an_htmx_save_that_cannot_be_done_says_why_inside_the_control(client):
+    (image,) = factories.images("Axial CT of the brain.")
+    user = factories.user()
+    studyset(user, title="One")
+    client.force_login(user)
+
+    response = client.post(
+        reverse("studysets:save_image"), {"image": image.pk, "uid": "ss2"}, HTTP_HX_REQUEST="true"
+    )
+
+    body = response.content.decode()
+    assert 'role="alert">Choose which of your study sets' in body and 'id="ss2-set"' in body
+    assert StudySetItem.objects.count() == 0
+
+
+def test_the_first_control_on_a_page_brings_htmx_and_the_others_do_not(client, settings):
+    settings.MIRAGE_SIMILARITY_FLOOR_CAPTION = -1.0  # both images are results
+    factories.images("Axial CT of the brain.", "Chest radiograph.")
+    call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
+    client.force_login(factories.user())
+
+    page = client.get(reverse("search:search") + "?q=brain").content.decode()
+
+    assert page.count("vendor/htmx/htmx.min.js") == 1
+    assert page.count('hx-post="/studysets/save/"') == 2
 
 
 def test_a_rejected_image_cannot_be_saved_even_by_a_crafted_post(client):
@@ -175,6 +228,7 @@ def test_the_export_holds_each_image_and_a_csv_with_caption_source_licence_and_n
     )
     saved = studyset(owner, [kept, rejected], title="Thorax cases", visibility=StudySet.PUBLIC)
     saved.items.filter(image=kept).update(note="pleural line")
+    StudySet.objects.filter(pk=saved.pk).update(share_notes=True)
     reject(rejected)
 
     response = client.get(reverse("studysets:export", args=[saved.pk]))

@@ -14,7 +14,7 @@ from apps.studysets.services import (
     studyset_add_image,
     studyset_copy,
     studyset_create,
-    studyset_for_quick_save,
+    studyset_for_save,
     studyset_item_move,
     studyset_update,
 )
@@ -114,10 +114,12 @@ def test_moving_skips_over_items_hidden_from_the_owner():
     assert captions(saved, owner) == ["C third.", "A first."]
 
 
-def test_a_copy_is_private_to_its_new_owner_and_keeps_notes_but_not_hidden_images():
+def test_a_copy_is_private_to_its_new_owner_and_keeps_shared_notes_but_not_hidden_images():
     owner, student = factories.user(), factories.user()
     kept, rejected = factories.images("Chest X-ray.", "Rejected picture.")
     public = studyset(owner, [kept, rejected], title="Pneumothorax", visibility=StudySet.PUBLIC)
+    StudySet.objects.filter(pk=public.pk).update(share_notes=True)
+    public.refresh_from_db()
     public.items.filter(image=kept).update(note="see the pleural line")
     reject(rejected)
 
@@ -130,9 +132,18 @@ def test_a_copy_is_private_to_its_new_owner_and_keeps_notes_but_not_hidden_image
 
 def test_a_one_click_save_without_any_set_starts_my_first_study_set():
     owner = factories.user()
-    first = studyset_for_quick_save(owner=owner)
+    first = studyset_for_save(owner=owner)
     assert first.title == FIRST_SET_TITLE and first.owner == owner
-    assert studyset_for_quick_save(owner=owner) == first
+    assert studyset_for_save(owner=owner, studyset_id=first.pk) == first
+    with pytest.raises(StudySetError, match="Choose which"):
+        studyset_for_save(owner=owner)
+
+
+def test_a_save_with_a_new_title_starts_that_set_once():
+    owner = factories.user()
+    named = studyset_for_save(owner=owner, new_title="  Neuro   cases ")
+    assert (named.title, named.owner) == ("Neuro cases", owner)
+    assert studyset_for_save(owner=owner, studyset_id=None, new_title="Neuro cases") == named
 
 
 def test_a_full_set_refuses_more_images_with_a_clear_message(settings):

@@ -8,6 +8,7 @@ from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.studysets.models import StudySet
 from apps.studysets.selectors import studyset_saved_in
+from apps.studysets.services import FIRST_SET_TITLE
 
 register = template.Library()
 
@@ -39,12 +40,19 @@ def studyset_save_form(context) -> dict:
     if image.moderation_state != Image.APPROVED and not images_visible_to(user).filter(pk=image.pk).exists():
         return {"hidden": True}  # e.g. a moderator reviewing someone's pending image: not theirs to save
     cache = _per_request(request, user)
+    # After a save, the view renders this control alone (htmx swaps it in) with what happened.
+    swapped = context.get("studyset_save") or {}
     return {
         "anonymous": False,
         "image": image,
         "sets": cache["sets"],
         "saved_in": cache["saved"].get(image.pk, []),
-        "uid": f"ss{cache['count']}",
-        "next": request.get_full_path(),
+        "uid": swapped.get("uid") or f"ss{cache['count']}",
+        "message": swapped.get("message", ""),
+        "error": swapped.get("error", ""),
+        # htmx comes with the page's first control; a swapped-in control finds it already there.
+        "load_htmx": cache["count"] == 1 and not swapped.get("swapped"),
+        "next": swapped.get("next") or request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
+        "first_set_title": FIRST_SET_TITLE,
     }
