@@ -11,6 +11,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from itertools import islice
 
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -20,6 +21,7 @@ from apps.corpus.licences import normalize_licence
 from apps.corpus.modality import derive_modality
 from apps.corpus.models import Dataset, Image
 from apps.corpus.records import EntryRecord, ParseProblem
+from apps.corpus.selectors import CORPUS_COUNTS_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +193,13 @@ def import_batch(
         Image.objects.bulk_create(created)
         if checkpoint:
             checkpoint()
+        if created or summary.updated:
+            transaction.on_commit(corpus_counts_forget)
+
+
+def corpus_counts_forget() -> None:
+    """The corpus changed: the next search page counts it again."""
+    cache.delete(CORPUS_COUNTS_KEY)
 
 
 def _metadata(record: EntryRecord) -> dict[str, object]:
