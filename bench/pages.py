@@ -34,7 +34,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
 from common import ROOT, bench_database
 
@@ -50,7 +49,8 @@ MODALITIES = ["xray", "ct", "mri", "ultrasound", "angiography", "other"]
 LICENCES = [("CC BY", "cc-by"), ("CC BY-NC", "cc-by-nc"), ("NO-CC CODE", "none")]
 LUA = """
 done = function(summary, latency, requests)
-  io.write(string.format("JSON {\\"requests\\": %d, \\"seconds\\": %f, \\"p50\\": %f, \\"p95\\": %f, \\"non2xx\\": %d}\\n",
+  io.write(string.format("JSON {\\"requests\\": %d, \\"seconds\\": %f, \\"p50\\": %f, "
+    .. "\\"p95\\": %f, \\"non2xx\\": %d}\\n",
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     summary.errors.status))
 end
@@ -98,7 +98,7 @@ def fill_images(rows: int, *, slug: str) -> None:
 
 
 def fill_caption_space() -> None:
-    """Random unit vectors for every image in the caption space, by the platform's COPY path, then its index."""
+    """Random unit vectors for every image in the caption space (the platform's COPY), then its index."""
     import numpy as np
 
     from apps.corpus.embeddings import _copy_vectors, ensure_index, space_for
@@ -237,6 +237,9 @@ def prepare(database: str, rows: int, *, learning: bool, fresh: bool) -> dict[st
 
     from apps.corpus.models import Image
 
+    connections.close_all()  # settings were read for the first database of this run
+    connections["default"].settings_dict["NAME"] = database
+
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
     have = Image.objects.count()
@@ -254,7 +257,8 @@ def prepare(database: str, rows: int, *, learning: bool, fresh: bool) -> dict[st
             started = time.perf_counter()
             fill_caption_space()
             print(
-                f"caption space: {rows:,} random unit vectors + HNSW index in {time.perf_counter() - started:.1f} s"
+                f"caption space: {rows:,} random unit vectors + HNSW index "
+                f"in {time.perf_counter() - started:.1f} s"
             )
             fill_learning()
     from apps.corpus.selectors import corpus_counts
@@ -342,7 +346,8 @@ def main() -> None:
         stop(server)
 
     table(
-        f"Search at {rows:,} images, K = 20, warm query cache (targets: p50 ≤ 20 ms; 8 clients ≥ 100 req/s, p95 ≤ 100 ms; "
+        f"Search at {rows:,} images, K = 20, warm query cache "
+        "(targets: p50 ≤ 20 ms; 8 clients ≥ 100 req/s, p95 ≤ 100 ms; "
         "anchor: clip-retrieval publishes ≈ 50 ms per query)",
         ["what", "1 client p50 ms", "8 clients req/s", "8 clients p95 ms", "SQL queries"],
         search_rows,
@@ -357,7 +362,7 @@ def main() -> None:
         get_user_model().objects.create_superuser("bench-admin", password="x")
     admin_paths = {
         f"admin image list, {admin_rows:,} rows": "/admin/corpus/image/",
-        f"admin image list filtered (modality), {admin_rows:,} rows": "/admin/corpus/image/?modality__exact=ct",
+        f"admin image list, modality filter, {admin_rows:,} rows": "/admin/corpus/image/?modality__exact=ct",
     }
     for name, path in admin_paths.items():
         query_counts[name] = queries_per_request(path, "bench-admin")

@@ -8,7 +8,6 @@ from django.http import Http404
 
 from apps.corpus.models import Image
 
-
 CORPUS_COUNTS_KEY = "corpus:counts"
 # Counting the image table grows with the corpus, and every search page shows the counts: they are
 # kept in the cache, forgotten by every import batch (`corpus_counts_forget`), and at most this old.

@@ -14,7 +14,7 @@ from itertools import islice
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.corpus import imaging
 from apps.corpus.licences import normalize_licence
@@ -190,15 +190,27 @@ def import_batch(
                 image = stored
             if not image.file:
                 summary.metadata_only.append(record.external_id)
-        Image.objects.bulk_create(created)
+        _copy_images(created)
         if checkpoint:
             checkpoint()
-        if created or summary.updated:
-            transaction.on_commit(corpus_counts_forget)
+
+
+def _copy_images(images: list[Image]) -> None:
+    """Insert new rows with COPY: the same values `bulk_create` writes (defaults, `auto_now` times,
+    each field's database form), without building and parsing one INSERT with thousands of
+    parameters — that took most of a metadata import's time."""
+    if not images:
+        return
+    fields = [f for f in Image._meta.concrete_fields if not f.primary_key and not f.generated]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = f"COPY {Image._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for image in images:
+            copy.write_row([f.get_db_prep_save(f.pre_save(image, add=True), connection) for f in fields])
 
 
 def corpus_counts_forget() -> None:
-    """The corpus changed: the next search page counts it again."""
+    """The corpus changed (an import ran): the next search page counts it again."""
     cache.delete(CORPUS_COUNTS_KEY)
 
 
