@@ -16,7 +16,12 @@ import time
 
 from common import ROOT, bench_database
 
-ROCO = ROOT.parent / "shared" / "data" / "roco-validation-radiology"
+# The shared data folder sits beside the main checkout, and two levels up from a helper's worktree.
+ROCO = next(
+    folder / "shared" / "data" / "roco-validation-radiology"
+    for folder in (ROOT.parent, ROOT.parent.parent)
+    if (folder / "shared" / "data" / "roco-validation-radiology").is_dir()
+)
 
 
 def main() -> None:
@@ -26,7 +31,8 @@ def main() -> None:
     times = []
     for _ in range(args.rounds):
         bench_database("mirage_import_bench", fresh=True)
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
+        for step in (["migrate", "-v", "0"], ["createcachetable"]):
+            subprocess.run([sys.executable, "manage.py", *step], cwd=ROOT, check=True)
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "manage.py", "import_roco", str(ROCO), "--no-embed"],

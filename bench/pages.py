@@ -37,7 +37,12 @@ import urllib.request
 
 from common import ROOT, bench_database
 
-ROCO = ROOT.parent / "shared" / "data" / "roco-validation-radiology"
+# The shared data folder sits beside the main checkout, and two levels up from a helper's worktree.
+ROCO = next(
+    folder / "shared" / "data" / "roco-validation-radiology"
+    for folder in (ROOT.parent, ROOT.parent.parent)
+    if (folder / "shared" / "data" / "roco-validation-radiology").is_dir()
+)
 QUERY = "chest x-ray with pneumothorax"
 RAISED = "100000/min"
 THROTTLE_ENV = {

@@ -14,7 +14,7 @@ from itertools import islice
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from apps.corpus import imaging
 from apps.corpus.licences import normalize_licence
@@ -211,7 +211,10 @@ def _copy_images(images: list[Image]) -> None:
 
 def corpus_counts_forget() -> None:
     """The corpus changed (an import ran): the next search page counts it again."""
-    cache.delete(CORPUS_COUNTS_KEY)
+    try:
+        cache.delete(CORPUS_COUNTS_KEY)
+    except DatabaseError:  # no cache table yet (`createcachetable` not run): nothing cached to forget
+        logger.info("no cache table; corpus counts were not cached")
 
 
 def _metadata(record: EntryRecord) -> dict[str, object]:
