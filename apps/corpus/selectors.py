@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from apps.corpus.models import Image
 
+CORPUS_COUNTS_KEY = "corpus:counts"
+# Counting the image table grows with the corpus, and every search page shows the counts: they are
+# kept in the cache, forgotten by every import batch (`corpus_counts_forget`), and at most this old.
+CORPUS_COUNTS_SECONDS = 600
+
 
 def corpus_counts() -> dict[str, int]:
-    images = Image.objects.all()
-    return {"entries": images.count(), "with_image": images.exclude(file="").count()}
+    """How many entries the corpus holds, and how many of them have an image file (cached)."""
+    counts = cache.get(CORPUS_COUNTS_KEY)
+    if counts is None:
+        images = Image.objects.all()
+        counts = {"entries": images.count(), "with_image": images.exclude(file="").count()}
+        cache.set(CORPUS_COUNTS_KEY, counts, CORPUS_COUNTS_SECONDS)
+    return counts
 
 
 SAMPLES_SLUG = "samples"  # the dataset load_samples fills
