@@ -145,7 +145,6 @@ def question_part_status(*, job: Job, column: int, user) -> dict:
     if job.kind == Job.DESCRIBE:
         items = job.params.get("items", [])
         query = items[column]["query"] if 0 <= column < len(items) else None
-        status["descriptions"] = [view for view in status["descriptions"] if view.description.query == query][
-            :1
-        ]
+        own = [view for view in status["descriptions"] if view.description.query == query]
+        status["descriptions"] = own[:1]
     return status
