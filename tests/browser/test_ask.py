@@ -81,3 +81,28 @@ def test_the_description_and_the_image_swap_in_without_a_reload(live_server, bro
     assert sideways_overflow(phone) == 0
     assert serious_axe_violations(phone) == []
     context.close()
+
+
+def test_without_javascript_the_page_reloads_itself_until_every_part_is_there(
+    live_server,
+    browser,
+    tiny_models,  # noqa: F811
+):
+    factories.images(*CAPTIONS)
+    call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
+    context = browser.new_context(java_script_enabled=False)
+    log_in_context(context, factories.user())
+    page = context.new_page()
+
+    page.goto(live_server.url + "/compare/?mode=pair&a=pneumonia&b=clear+lungs&k=2")
+    page.get_by_role("button", name="Describe and illustrate both columns").click()
+    page.wait_for_url("**/compare/ask/?*describe=*")
+    assert page.locator("#ask-describe-2 .state").inner_text().startswith("Queued")
+    done: list = []
+    run_jobs(done)
+
+    page.locator("#ask-image-2 figure img").wait_for(timeout=30_000)  # after the page reloaded itself
+    assert "clear lungs" in page.locator("#ask-describe-2 article.description h2").inner_text()
+    assert "Air in the pleural space" in page.locator("#ask-describe-1 .answer").inner_text()
+    assert page.locator('meta[http-equiv="refresh"]').count() == 0  # and it stops reloading
+    context.close()
