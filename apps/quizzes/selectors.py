@@ -12,8 +12,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.quizzes.models import Answer, Attempt, Option, Participant, Question, Quiz
+from apps.studysets.selectors import studyset_can_read, studyset_items_visible
 
 LETTERS = "ABCDEFGH"  # options are named A, B, C, D
 
@@ -65,6 +67,27 @@ def attempt_get_for_user(user, pk: int, *, submit: bool = False) -> Attempt:
             raise PermissionDenied("Only the student can hand in their attempt.")
         return attempt
     raise Http404("No such attempt.")
+
+
+# The edit page shows this many images to choose from at most (a study set may be long).
+IMAGE_CHOICES_MAX = 100
+
+
+def question_image_choices(*, question: Question, user) -> list[Image]:
+    """The images the edit page offers for a `which` question: the ones it offers now, then the
+    images of the quiz's study set, each once and only those this user may see and that have a file.
+
+    `question_update` checks the images chosen again (any image the user may see is accepted), so
+    this only decides what the picker shows.
+    """
+    ids = [option.image_id for option in question.options.all() if option.image_id]
+    studyset = question.quiz.studyset
+    if studyset is not None and studyset_can_read(user, studyset):  # a public set may turn private
+        items = studyset_items_visible(studyset=studyset, user=user)
+        ids += [pk for pk in items.values_list("image_id", flat=True) if pk not in ids]
+    ids = ids[:IMAGE_CHOICES_MAX]
+    found = images_visible_to(user).exclude(file="").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def questions_visible_to(*, quiz: Quiz, user) -> QuerySet[Question]:

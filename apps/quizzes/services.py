@@ -207,8 +207,6 @@ def question_update(
     prompt = prompt.strip()
     if not prompt:
         raise QuizError("Write the question.")
-    if not 0 <= correct < len(current):
-        raise QuizError("Choose which option is right.")
     if question.kind == Question.WHAT:
         texts = [" ".join((o.text or "").split()) for o in options or []]
         if len(texts) != OPTIONS or not all(texts):
@@ -229,6 +227,8 @@ def question_update(
             raise QuizError(f"No image you can use has the number {', '.join(missing)}.")
         for option, pk in zip(current, ids, strict=True):
             option.image = found[pk]
+    if not 0 <= correct < len(current):  # after the options, which decide how many there are
+        raise QuizError("Choose which option is right.")
     if answered:
         graded = [
             (o.is_correct, o.image_id)

@@ -17,7 +17,7 @@ from apps.core.ratelimit import rate_limited
 from apps.quizzes import services
 from apps.quizzes.export import results_csv_response
 from apps.quizzes.forms import BuildQuizForm, JoinForm, QuestionForm, QuizSettingsForm
-from apps.quizzes.models import Quiz
+from apps.quizzes.models import Question, Quiz
 from apps.quizzes.selectors import (
     LETTERS,
     attempt_get_for_user,
@@ -25,6 +25,7 @@ from apps.quizzes.selectors import (
     attempt_shows_answers,
     attempts_of,
     question_get_for_user,
+    question_image_choices,
     quiz_facts,
     quiz_get_for_user,
     quiz_progress,
@@ -240,13 +241,20 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
     question = question_get_for_user(request.user, pk, question_pk)
-    form = QuestionForm(request.POST or None, question=question)
+    answered = question.quiz.attempts.exists()
+    choices = (
+        question_image_choices(question=question, user=request.user)
+        if question.kind == Question.WHICH
+        else []
+    )
+    form = QuestionForm(request.POST or None, question=question, image_choices=choices, answered=answered)
     error = ""
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
-            values = [value for name, value in data.items() if name.startswith("option_")]
+            values = data["option_values"]
+            options = None if values is None else services.option_changes(question=question, values=values)
             try:
                 services.question_update(
                     question=question,
@@ -254,7 +262,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
                     prompt=data["prompt"],
                     explanation=data["explanation"],
                     correct=data["correct"],
-                    options=services.option_changes(question=question, values=values) if values else None,
+                    options=options,
                 )
             except QuizError as exc:
                 error, status = str(exc), exc.status
@@ -270,7 +278,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
         "quiz": question.quiz,
         "form": form,
         "error": error,
-        "answered": question.quiz.attempts.exists(),
+        "answered": answered,
         "answered_message": services.ANSWERED_MESSAGE,
     }
     return render(request, "quizzes/question_edit.html", context, status=status)
