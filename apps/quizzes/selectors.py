@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -208,6 +209,13 @@ def attempt_questions(*, attempt: Attempt) -> list[AttemptQuestion]:
             )
         )
     return shown
+
+
+def unanswered(
+    *, questions: list[AttemptQuestion], answers: Mapping[int, int | None]
+) -> list[AttemptQuestion]:
+    """The questions of an attempt that `answers` (question id → option id) leaves blank, in order."""
+    return [shown for shown in questions if answers.get(shown.question.pk) is None]
 
 
 def attempts_of(*, user) -> QuerySet[Attempt]:

@@ -347,11 +347,28 @@ class AttemptSerializer(AttemptSummarySerializer):
 
 class ResultAttemptSerializer(serializers.ModelSerializer):
     percent = serializers.IntegerField(read_only=True, allow_null=True)
+    answers_url = serializers.SerializerMethodField(
+        help_text="The attempt with the student's answer and the right one for each question"
+    )
 
     class Meta:
         model = Attempt
-        fields = ["id", "number", "started_at", "submitted_at", "score", "max_score", "percent"]
+        fields = [
+            "id",
+            "number",
+            "started_at",
+            "submitted_at",
+            "score",
+            "max_score",
+            "percent",
+            "answers_url",
+        ]
         read_only_fields = fields
+
+    def get_answers_url(self, attempt: Attempt) -> str:
+        url = reverse("api:quizzes-attempt", args=[attempt.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class StudentResultSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from apps.quizzes.forms import BuildQuizForm, JoinForm, QuestionForm, QuizSettin
 from apps.quizzes.models import Question, Quiz
 from apps.quizzes.selectors import (
     LETTERS,
+    AttemptQuestion,
     attempt_get_for_user,
     attempt_questions,
     attempt_shows_answers,
@@ -33,6 +34,7 @@ from apps.quizzes.selectors import (
     quiz_results_by_student,
     quizzes_joined_by,
     quizzes_owned_by,
+    unanswered,
 )
 from apps.quizzes.services import QuizError
 from apps.studysets.models import StudySet
@@ -155,27 +157,46 @@ def _posted_answers(request: HttpRequest) -> dict[int, int]:
     return answers
 
 
+def _keep_answers(questions: list[AttemptQuestion], answers: dict[int, int]) -> None:
+    """Mark the answers given on the questions shown again, so none are lost."""
+    for shown in questions:
+        shown.chosen = next((o for o in shown.options if o.pk == answers.get(shown.question.pk)), None)
+        shown.answered = shown.chosen is not None
+
+
+# The name and value of the button that hands in an attempt with questions left blank.
+HAND_IN_ANYWAY = ("blanks", "hand-in")
+
+
 @login_required
 def attempt(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = attempt_get_for_user(request.user, pk, submit=request.method == "POST")
     questions = attempt_questions(attempt=attempt)
-    context = {"attempt": attempt, "quiz": attempt.quiz, "questions": questions}
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "questions": questions,
+        "hand_in_anyway": HAND_IN_ANYWAY,
+    }
     if request.method == "POST":
         answers: dict[int, int] = {}
         try:
             answers = _posted_answers(request)
+            blank = unanswered(questions=questions, answers=answers)
+            if blank and request.POST.get(HAND_IN_ANYWAY[0]) != HAND_IN_ANYWAY[1]:
+                # Ask first (a page, so it works without JavaScript); the API hands in at once.
+                _keep_answers(questions, answers)
+                return render(request, "quizzes/take.html", context | {"unanswered": blank})
             attempt = services.quiz_submit(attempt=attempt, answers=answers)
         except QuizError as exc:
-            # Show the form again with the answers given, so none are lost.
-            for shown in questions:
-                shown.chosen = next(
-                    (o for o in shown.options if o.pk == answers.get(shown.question.pk)), None
-                )
+            _keep_answers(questions, answers)
             return render(request, "quizzes/take.html", context | {"error": str(exc)}, status=exc.status)
         return redirect("quizzes:attempt", pk=attempt.pk)
     if attempt.is_submitted:
         reveal = attempt_shows_answers(attempt=attempt, viewer=request.user)
-        return render(request, "quizzes/feedback.html", context | {"reveal": reveal})
+        # Its instructor reads a student's answers on the same page (from the results table).
+        whose = "your answer" if attempt.user_id == request.user.pk else f"{attempt.user.username}'s answer"
+        return render(request, "quizzes/feedback.html", context | {"reveal": reveal, "whose_answer": whose})
     return render(request, "quizzes/take.html", context)
 
 
