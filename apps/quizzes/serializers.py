@@ -430,8 +430,16 @@ class BuildSerializer(serializers.Serializer):
 class SettingsSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
-    opens_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Null: once published")
-    closes_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Null: never")
+    # ISO 8601; a time without an offset is read in the server's time zone (the API ignores the
+    # user's, which only the pages use).
+    opens_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Null: once published. Without an offset: the server's zone",
+    )
+    closes_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Null: never. Without an offset: the server's zone"
+    )
     attempts_allowed = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ATTEMPTS_ALLOWED)
     shuffle_questions = serializers.BooleanField(required=False)
     shuffle_options = serializers.BooleanField(required=False)
