@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.quizzes.models import Answer, Attempt, Option, Participant, Question, Quiz
+from apps.studysets.models import StudySetItem
 from apps.studysets.selectors import studyset_can_read, studyset_items_visible
 
 LETTERS = "ABCDEFGH"  # options are named A, B, C, D
@@ -76,7 +77,8 @@ IMAGE_CHOICES_MAX = 100
 
 def question_image_choices(*, question: Question, user) -> list[Image]:
     """The images the edit page offers for a `which` question: the ones it offers now, then the
-    images of the quiz's study set, each once and only those this user may see and that have a file.
+    images of the quiz's study set, then those of the user's other study sets; each once, and only
+    those this user may see and that have a file.
 
     `question_update` checks the images chosen again (any image the user may see is accepted), so
     this only decides what the picker shows.
@@ -84,9 +86,12 @@ def question_image_choices(*, question: Question, user) -> list[Image]:
     ids = [option.image_id for option in question.options.all() if option.image_id]
     studyset = question.quiz.studyset
     if studyset is not None and studyset_can_read(user, studyset):  # a public set may turn private
-        items = studyset_items_visible(studyset=studyset, user=user)
-        ids += [pk for pk in items.values_list("image_id", flat=True) if pk not in ids]
-    ids = ids[:IMAGE_CHOICES_MAX]
+        ids += studyset_items_visible(studyset=studyset, user=user).values_list("image_id", flat=True)
+    own = StudySetItem.objects.filter(studyset__owner=user).order_by(
+        "studyset__title", "studyset", "position"
+    )
+    ids += own.values_list("image_id", flat=True)[: IMAGE_CHOICES_MAX * 2]
+    ids = list(dict.fromkeys(ids))[:IMAGE_CHOICES_MAX]
     found = images_visible_to(user).exclude(file="").in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
 

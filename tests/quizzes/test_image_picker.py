@@ -11,7 +11,7 @@ from apps.quizzes.models import Question
 from apps.quizzes.services import attempt_start
 from tests import factories
 from tests.quizzes.helpers import CAPTIONS, instructor, joined, quiz_from
-from tests.studysets.helpers import reject
+from tests.studysets.helpers import reject, studyset
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +140,24 @@ def test_after_students_answered_the_images_stay_and_the_wording_can_still_be_fi
     question.refresh_from_db()
     assert question.prompt == FRACTURE
     assert list(question.options.values_list("image_id", "is_correct")) == before
+
+
+def test_images_of_the_instructors_other_sets_can_be_picked_but_not_a_strangers(client):
+    teacher = instructor()
+    images = factories.images(*CAPTIONS)
+    quiz, question = _which_question(teacher, images, publish=False)
+    (mine,) = factories.images("Lateral X-ray of the ankle with a fracture.")
+    (theirs,) = factories.images("Coronal CT of the abdomen with appendicitis.")
+    studyset(teacher, [mine], title="Fractures")
+    studyset(factories.user(), [theirs], title="Someone else's")
+    offered = [o.image_id for o in question.options.all()]
+    client.force_login(teacher)
+
+    page = client.get(_edit_url(question)).content.decode()
+    saved = client.post(
+        _edit_url(question), {"prompt": FRACTURE, "images": [mine.pk, *offered[1:]], "right_image": mine.pk}
+    )
+
+    assert f'name="images" value="{mine.pk}"' in page and f'value="{theirs.pk}"' not in page
+    assert saved.status_code == 302
+    assert list(question.options.values_list("image_id", flat=True)) == [mine.pk, *offered[1:]]
