@@ -135,9 +135,6 @@ class QuestionForm(forms.Form):
                 )
                 self.fields["right_image"] = forms.TypedChoiceField(coerce=int, choices=ids, required=False)
 
-    def option_fields(self) -> list:
-        return [self[name] for name in self.fields if name.startswith("option_")]
-
     def picker(self) -> list[PickerCard]:
         """The picker's cards, checked as posted (so a refused choice is shown again) or as stored."""
         if "images" not in self.fields:
