@@ -14,6 +14,7 @@ from mirage_site.env import (
     env_float,
     env_int,
     env_list,
+    env_memory,
     env_rate,
     env_secret,
     env_str,
@@ -241,7 +242,7 @@ MIRAGE_RRF_K = env_int("MIRAGE_RRF_K", 60, minimum=1)
 MIRAGE_HNSW_M = env_int("MIRAGE_HNSW_M", 24, minimum=2, maximum=100)
 MIRAGE_HNSW_EF_CONSTRUCTION = env_int("MIRAGE_HNSW_EF_CONSTRUCTION", 128, minimum=4, maximum=1000)
 MIRAGE_HNSW_EF_SEARCH = env_int("MIRAGE_HNSW_EF_SEARCH", 100, minimum=1, maximum=1000)
-MIRAGE_HNSW_BUILD_MEMORY = env_str("MIRAGE_HNSW_BUILD_MEMORY", "1GB")
+MIRAGE_HNSW_BUILD_MEMORY = env_memory("MIRAGE_HNSW_BUILD_MEMORY", "1GB")
 # Similarity floors (cosine) under which a channel's neighbour is not a match: a query with nothing
 # above them says "no good match" instead of listing the whole corpus. The caption floor is
 # provisional until bench/similarity_floor.py (true match vs non-matches on ROCO) has been run;
