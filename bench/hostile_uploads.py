@@ -5,7 +5,7 @@ declare); each goes through apps.search.params.picture_from_upload, the function
 the API call. Growth is the rise of the child's peak resident memory (VmHWM, reset before each file)
 above what it held with the file read.
 
-    .venv/bin/python bench/hostile_uploads.py [--root OTHER_CHECKOUT] [--skip SUBSTRING ...]
+    .venv/bin/python bench/hostile_uploads.py [--root OTHER_CHECKOUT] [--skip SUBSTRING ...] [--quick]
 
 --root measures another checkout (say, main before a change) with the same files.
 """
@@ -27,6 +27,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose code decodes the files")
     parser.add_argument("--skip", nargs="*", default=[], help="leave out attacks whose name has this")
+    # Every attack is refused within a second or two, so the quick version is the whole run.
+    parser.add_argument("--quick", action="store_true", help="the same run: it takes seconds")
     args = parser.parse_args()
 
     import django

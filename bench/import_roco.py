@@ -3,6 +3,7 @@ runs it (a fresh process, Django start-up included) into a fresh database of its
 embedding bulk load (the COPY path of apps/corpus/embeddings.py) of random unit vectors.
 
     .venv/bin/python bench/import_roco.py [--rounds 3]
+    .venv/bin/python bench/import_roco.py --quick     # 2,000 entries, 1 round
 """
 
 from __future__ import annotations
@@ -14,32 +15,28 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, bench_database
-
-# The shared data folder sits beside the main checkout, and two levels up from a helper's worktree.
-ROCO = next(
-    folder / "shared" / "data" / "roco-validation-radiology"
-    for folder in (ROOT.parent, ROOT.parent.parent)
-    if (folder / "shared" / "data" / "roco-validation-radiology").is_dir()
-)
+from common import ROCO, ROOT, bench_database, roco_subset
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="the first 2,000 entries, 1 round")
     args = parser.parse_args()
+    roco = roco_subset(2000) if args.quick else ROCO
+    rounds = 1 if args.quick else args.rounds
     times = []
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         bench_database("mirage_import_bench", fresh=True)
         for step in (["migrate", "-v", "0"], ["createcachetable"]):
             subprocess.run([sys.executable, "manage.py", *step], cwd=ROOT, check=True)
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "manage.py", "import_roco", str(ROCO), "--no-embed"],
+            [sys.executable, "manage.py", "import_roco", str(roco), "--no-embed"],
             cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "TQDM_DISABLE": "1"},
         )  # fmt: skip
         times.append(time.perf_counter() - started)
-    entries = sum(1 for line in (ROCO / "captions.txt").open() if "\t" in line)
+    entries = sum(1 for line in (roco / "captions.txt").open() if "\t" in line)
     wall = statistics.median(times)
 
     import django
@@ -60,7 +57,7 @@ def main() -> None:
 
     print("| what | value |")
     print("| --- | --- |")
-    print(f"| import_roco --no-embed, {entries:,} entries, wall incl. start-up (median of {args.rounds}) "
+    print(f"| import_roco --no-embed, {entries:,} entries, wall incl. start-up (median of {rounds}) "
           f"| {wall:.1f} s ({entries / wall:,.0f} entries/s) |")  # fmt: skip
     print(f"| embedding COPY, {len(ids):,} × 768-d vectors (no index) | {copy_s:.2f} s "
           f"({len(ids) / copy_s:,.0f} vectors/s) |")  # fmt: skip

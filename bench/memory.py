@@ -11,6 +11,7 @@ weight (so each page is really resident) and reports VmRSS and VmHWM from /proc/
 - worker, + GPT-NeoX 2.8B: Dolly-v2-3b's config (GPT-NeoX, 32 layers, hidden 2560), bf16.
 
     .venv/bin/python bench/memory.py            # a few GB; run it once
+    .venv/bin/python bench/memory.py --quick    # the first row only (the web process with MiniLM)
 """
 
 from __future__ import annotations
@@ -143,12 +144,18 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         child(sys.argv[2])
         return
+    quick = sys.argv[1:] == ["--quick"]
+    if sys.argv[1:] and not quick:
+        raise SystemExit(__doc__)
     rows = {
         "web: MiniLM caption encoder": "web",
         "web: MiniLM + CLIP ViT-L/14@448 (fp32)": "web+clip",
         "worker: SD-1.5 UNet + VAE + text encoder (fp16)": "worker",
         "worker: SD-1.5 + GPT-NeoX 2.8B (bf16)": "worker+llm",
     }
+    if quick:
+        print("quick: the web process with MiniLM only; the full-size models' rows need the full run\n")
+        rows = dict(list(rows.items())[:1])
     print("| process | parameters | resident MiB | peak MiB |")
     print("| --- | --- | --- | --- |")
     notes = []

@@ -17,7 +17,7 @@ output), and drives it with `wrk` (Debian: `apt-get install -y wrk`):
 Beside each page: SQL queries per request (Django test client, same database).
 
     .venv/bin/python bench/pages.py            # 100k rows (+ 1M for the admin)
-    .venv/bin/python bench/pages.py --quick    # 10k rows, ≤ 2 minutes
+    .venv/bin/python bench/pages.py --quick    # 2,000 rows (10,000 for the admin), 2 s per measure
 """
 
 from __future__ import annotations
@@ -35,14 +35,8 @@ import tempfile
 import time
 import urllib.request
 
-from common import ROOT, bench_database
+from common import ROCO, ROOT, bench_database
 
-# The shared data folder sits beside the main checkout, and two levels up from a helper's worktree.
-ROCO = next(
-    folder / "shared" / "data" / "roco-validation-radiology"
-    for folder in (ROOT.parent, ROOT.parent.parent)
-    if (folder / "shared" / "data" / "roco-validation-radiology").is_dir()
-)
 QUERY = "chest x-ray with pneumothorax"
 RAISED = "100000/min"
 THROTTLE_ENV = {
@@ -291,16 +285,16 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="10k rows, 100k for the admin, short runs")
+    parser.add_argument("--quick", action="store_true", help="2,000 rows, 10,000 for the admin, 2 s runs")
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--admin-rows", type=int, default=None)
     parser.add_argument("--fresh", action="store_true", help="drop and refill the benchmark databases")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk")
-    rows = args.rows or (10_000 if args.quick else 100_000)
-    admin_rows = args.admin_rows or (100_000 if args.quick else 1_000_000)
-    seconds = 3 if args.quick else 10
+    rows = args.rows or (2_000 if args.quick else 100_000)
+    admin_rows = args.admin_rows or (10_000 if args.quick else 1_000_000)
+    seconds = 2 if args.quick else 10
     workers = os.environ.get("MIRAGE_WEB_WORKERS", "2")
 
     admin_db = f"mirage_pages_admin_{admin_rows}"  # the admin's million rows: a database of their own

@@ -7,6 +7,7 @@ Prints a table of median / p90 milliseconds over repeated queries:
   - full-text search, and the whole fused `text_search`.
 
     .venv/bin/python bench/search_latency.py [--rounds 5]
+    .venv/bin/python bench/search_latency.py --quick     # 300 entries, 2 rounds
 """
 
 from __future__ import annotations
@@ -16,12 +17,9 @@ import io
 import os
 import statistics
 import time
-from pathlib import Path
 
-from common import bench_database
+from common import ROCO, bench_database, roco_subset
 
-ROOT = Path(__file__).resolve().parents[1]
-ROCO = ROOT.parent / "shared" / "data" / "roco-validation-radiology"
 QUERIES = [
     "chest x-ray with pneumothorax",
     "axial ct of the abdomen showing a liver mass",
@@ -44,9 +42,13 @@ def ms(samples: list[float]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="the first 300 entries, 2 rounds")
     args = parser.parse_args()
+    roco = roco_subset(300) if args.quick else ROCO
+    rounds = 2 if args.quick else args.rounds
 
-    bench_database("mirage_bench")
+    # A fresh database for a quick run: the full run's 8,180 entries would be kept otherwise.
+    bench_database("mirage_bench_quick" if args.quick else "mirage_bench", fresh=args.quick)
 
     import django
 
@@ -64,8 +66,9 @@ def main() -> None:
 
     quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
     call_command("migrate", verbosity=0, **quiet)
+    call_command("createcachetable", verbosity=0, **quiet)
     t0 = time.perf_counter()
-    call_command("import_roco", str(ROCO), **quiet)
+    call_command("import_roco", str(roco), **quiet)
     t_import = time.perf_counter() - t0
     t0 = time.perf_counter()
     call_command("embed", "--space", "caption", **quiet)
@@ -79,7 +82,7 @@ def main() -> None:
     timings: dict[str, list[float]] = {
         k: [] for k in ["encode", "encode_cached", "hnsw", "exact", "fts", "fused"]
     }
-    for round_ in range(args.rounds):
+    for round_ in range(rounds):
         for query in QUERIES:
             text = f"{query} #{round_}"
             t = time.perf_counter()
@@ -121,7 +124,7 @@ def main() -> None:
         rows.append((label, median, p90))
 
     print(f"\nROCO validation/radiology: {n} caption vectors; import {t_import:.1f} s, embed {t_embed:.1f} s")
-    print(f"{len(QUERIES)} queries x {args.rounds} rounds, {os.cpu_count()} CPU cores\n")
+    print(f"{len(QUERIES)} queries x {rounds} rounds, {os.cpu_count()} CPU cores\n")
     print(f"| {'step':<44} | median ms | p90 ms |")
     print(f"|{'-' * 46}|-----------|--------|")
     for label, median, p90 in rows:

@@ -6,6 +6,7 @@ percentiles of both distributions, and for candidate floors the share of true ma
 share of queries left with at least one non-match above the floor. Plus nonsense queries.
 
     .venv/bin/python bench/similarity_floor.py [--limit N]
+    .venv/bin/python bench/similarity_floor.py --quick     # the first 200 entries
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ def read(path: Path) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="the first 200 entries (--limit 200)")
     args = parser.parse_args()
+    if args.quick:
+        args.limit = args.limit or 200
     data = DATA if DATA.exists() else Path("/work/shared/data/roco-validation-radiology")
     captions, keywords = read(data / "captions.txt"), read(data / "keywords.txt")
     ids = [i for i in captions if captions[i] and keywords.get(i)]

@@ -16,11 +16,13 @@ search in PostgreSQL (sequential scan), and each candidate index configuration o
 filtered search keeping 5% of the images through pgvector 0.8 iterative index scans. Both data sets'
 difficulty is printed (relative contrast and local intrinsic dimensionality of the queries' neighbours).
 
-    .venv/bin/python bench/vector_search.py            # 1,000,000 x 768 (about 45 minutes here)
-    .venv/bin/python bench/vector_search.py --quick    # 10,000 x 768, every configuration
+    .venv/bin/python bench/vector_search.py            # 1,000,000 x 768, the platform's configuration
+    .venv/bin/python bench/vector_search.py --quick    # 5,000 x 768 and 2,000 captions, ~1 minute
     .venv/bin/python bench/vector_search.py --n 100000 --configs all
 
-The tables go to stdout and to bench/results/vector_search.md (vector_search_quick.md with --quick).
+`platform` is the configuration the platform runs (settings MIRAGE_HNSW_M, MIRAGE_HNSW_EF_CONSTRUCTION,
+MIRAGE_HNSW_EF_SEARCH; apps/corpus/embeddings.py builds the same index). The tables go to stdout, and to
+the file --out names (`make bench` keeps them in bench/results/).
 The database is dropped at the end unless --keep is given.
 """
 
@@ -33,7 +35,7 @@ import statistics
 import struct
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 # One BLAS thread: on this shared 2-core machine, BLAS threads spin against the other work and make
@@ -122,8 +124,21 @@ CONFIGS = {
         _config("bit-m16-efc64", "bit", 16, 64, [(200, 200), (1000, 1000)], [(1000, 1000)]),
     ]
 }
-FULL_RUN = ["halfvec-m16-efc64"]
-QUICK_RUN = ["vector-m16-efc64", "halfvec-m16-efc64", "bit-m16-efc64"]
+PLATFORM = "platform"  # added by main() from the settings
+FULL_RUN = [PLATFORM]
+# The platform's configuration beside the one it replaced, at three ef_search points.
+QUICK_RUN = ["vector-m16-efc64", PLATFORM]
+QUICK_SWEEP = [(40, 0), (100, 0), (200, 0)]
+QUICK_FILTERS = [(100, 0)]
+
+
+def platform_config() -> Config:
+    """What the platform builds and searches with (mirage_site/settings.py)."""
+    from django.conf import settings
+
+    m, efc, ef = settings.MIRAGE_HNSW_M, settings.MIRAGE_HNSW_EF_CONSTRUCTION, settings.MIRAGE_HNSW_EF_SEARCH
+    sweep, filters = sorted({*SWEEP, (ef, 0)}), sorted({*FILTERS, (ef, 0)})
+    return _config(f"{PLATFORM} (halfvec-m{m}-efc{efc})", "halfvec", m, efc, sweep, filters)
 
 
 # --- data -----------------------------------------------------------------------------------------
@@ -202,9 +217,12 @@ class ClusteredSphere:
         return cluster[np.argsort(order)]
 
 
-def caption_vectors() -> np.ndarray:
-    """MiniLM embeddings (unit length) of the ROCO validation/radiology captions, cached by content."""
+def caption_vectors(limit: int = 0) -> np.ndarray:
+    """MiniLM embeddings (unit length) of the ROCO validation/radiology captions (the first `limit`
+    of them, or all), cached by content."""
     text = CAPTIONS.read_bytes()
+    if limit:
+        text = b"\n".join(text.splitlines()[:limit]) + b"\n"
     cache = ROOT / "var" / "bench" / f"minilm-roco-{hashlib.sha256(text).hexdigest()[:12]}.npy"
     if cache.exists():
         return np.load(cache)
@@ -525,15 +543,18 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--quick", action="store_true", help="10,000 vectors, 100 queries, every configuration"
+        "--quick",
+        action="store_true",
+        help="5,000 vectors, 2,000 captions, 100 queries; the platform's configuration beside the old one",
     )
-    parser.add_argument("--n", type=int, help="synthetic vectors (default 1,000,000; 20,000 with --quick)")
+    parser.add_argument("--n", type=int, help="synthetic vectors (default 1,000,000; 5,000 with --quick)")
     parser.add_argument("--dim", type=int, default=768)
     parser.add_argument("--clusters", type=int, help="default: n / 250, at most 4,000")
     parser.add_argument(
         "--queries", type=int, help="held-out synthetic queries (default 256; 100 with --quick)"
     )
-    parser.add_argument("--configs", default="", help="comma-separated names, or 'all' " + str(list(CONFIGS)))
+    names = [*CONFIGS, PLATFORM]
+    parser.add_argument("--configs", default="", help=f"comma-separated names, or 'all' {names}")
     parser.add_argument("--workers", type=int, default=1, help="max_parallel_maintenance_workers")
     parser.add_argument("--maintenance-work-mem", default="4GB", help="enough for a 1M halfvec graph")
     parser.add_argument("--seed", type=int, default=12)
@@ -542,25 +563,25 @@ def main() -> None:
     parser.add_argument("--database", default=DB_NAME)
     args = parser.parse_args()
     DB_NAME = args.database
-    n = args.n or (10_000 if args.quick else 1_000_000)
+    n = args.n or (5_000 if args.quick else 1_000_000)
     clusters = args.clusters or max(8, min(4000, n // 250))
     if args.configs == "all":
-        names = list(CONFIGS)
+        names = [*CONFIGS, PLATFORM]
     elif args.configs:
         names = args.configs.split(",")
     else:
         names = QUICK_RUN if args.quick else FULL_RUN
-    configs = [CONFIGS[name] for name in names]
     args.queries = args.queries or (100 if args.quick else 256)
-    out = args.out or ROOT / "bench" / "results" / (
-        "vector_search_quick.md" if args.quick else "vector_search.md"
-    )
 
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mirage_site.settings")
     from mirage_site.bootstrap import prepare
 
     prepare()
+    CONFIGS[PLATFORM] = platform_config()
+    configs = [CONFIGS[name] for name in names]
+    if args.quick:
+        configs = [replace(c, sweep=tuple(QUICK_SWEEP), filter_points=tuple(QUICK_FILTERS)) for c in configs]
     report = Report()
     started = time.perf_counter()
     create_database()
@@ -573,9 +594,10 @@ def main() -> None:
         f"Total run time {time.perf_counter() - started:.0f} s; "
         f"database {'kept' if args.keep else 'dropped'}."
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(report.lines) + "\n")
-    print(f"written to {out}")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n".join(report.lines) + "\n")
+        print(f"written to {args.out}")
 
 
 def _run(report: Report, args, *, n: int, clusters: int, configs: list[Config]) -> None:
@@ -638,7 +660,7 @@ def _run(report: Report, args, *, n: int, clusters: int, configs: list[Config]) 
     contrast, lid = difficulty(gt_sims, queries @ matrix[:10_000].T)
 
     # Real data: MiniLM caption vectors, the last 256 held out as queries.
-    real = caption_vectors()
+    real = caption_vectors(2_000 if args.quick else 0)
     real_q, real_db = real[-REAL_HELD_OUT:], real[:-REAL_HELD_OUT]
     real_first = n + 1
     copy_images(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -82,6 +83,14 @@ def env_rate(name: str, default: str) -> str:
         parse_rate(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={exc}") from None
+    return value
+
+
+def env_memory(name: str, default: str) -> str:
+    """An amount of memory as PostgreSQL writes it (`64kB`, `512MB`, `4GB`), for settings passed to it."""
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB|TB)", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not an amount of memory such as 512MB or 4GB.")
     return value
 
 

@@ -14,6 +14,7 @@ from mirage_site.env import (
     env_float,
     env_int,
     env_list,
+    env_memory,
     env_rate,
     env_secret,
     env_str,
@@ -234,7 +235,15 @@ MIRAGE_CAPTION_MODEL = env_str("MIRAGE_CAPTION_MODEL", "")  # "" = the MiniLM bu
 
 MIRAGE_MAX_QUERY_CHARS = 1000
 MIRAGE_RRF_K = env_int("MIRAGE_RRF_K", 60, minimum=1)
+# The vector index, one per embedding space (bench/vector_search.py and the README's "Vector search at a
+# million images" chose them): HNSW on the halfvec cast of the stored vectors, built with m and
+# ef_construction (changing either rebuilds the index at the next `manage.py embed`), searched with
+# ef_search candidates and pgvector's iterative scans. The build may use this much memory: a graph
+# that outgrows it builds far slower (1,000,000 × 768-d needs about 2.3 GB).
+MIRAGE_HNSW_M = env_int("MIRAGE_HNSW_M", 24, minimum=2, maximum=100)
+MIRAGE_HNSW_EF_CONSTRUCTION = env_int("MIRAGE_HNSW_EF_CONSTRUCTION", 128, minimum=4, maximum=1000)
 MIRAGE_HNSW_EF_SEARCH = env_int("MIRAGE_HNSW_EF_SEARCH", 100, minimum=1, maximum=1000)
+MIRAGE_HNSW_BUILD_MEMORY = env_memory("MIRAGE_HNSW_BUILD_MEMORY", "1GB")
 # Similarity floors (cosine) under which a channel's neighbour is not a match: a query with nothing
 # above them says "no good match" instead of listing the whole corpus. The caption floor is
 # provisional until bench/similarity_floor.py (true match vs non-matches on ROCO) has been run;

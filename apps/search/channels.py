@@ -15,9 +15,10 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
 from django.db.models import F, QuerySet, Value
-from pgvector.django import CosineDistance
+from django.db.models.functions import Cast
+from pgvector.django import CosineDistance, VectorField
 
-from apps.corpus.embeddings import as_space_vector, vector_literal
+from apps.corpus.embeddings import as_index_vector, vector_literal
 from apps.corpus.models import Embedding, EmbeddingSpace, Image
 from apps.corpus.spaces import SpaceConfig
 from apps.ml.encoders import Encoder, ModelUnavailable, load_encoder
@@ -73,19 +74,31 @@ def stored_vector(*, space: EmbeddingSpace, image_id: int) -> np.ndarray | None:
 
 
 def neighbours(
-    *, space: EmbeddingSpace, vector: np.ndarray, among: QuerySet[Image], exclude_id: int | None = None
+    *,
+    space: EmbeddingSpace,
+    vector: np.ndarray,
+    among: QuerySet[Image],
+    exclude_id: int | None = None,
+    exact: bool = False,
 ) -> QuerySet:
-    """(image id, cosine distance) rows of `among`, nearest first: ordered by the same cast as the
-    space's partial HNSW index (`apps.corpus.embeddings.space_index`), so the index serves it."""
+    """(image id, cosine distance) rows of `among`, nearest first. The distance is always computed on
+    the stored full-precision vectors. The order is the half-precision distance, the same expression
+    as the space's partial HNSW index (`apps.corpus.embeddings.space_index`) so that the index serves
+    it, or with `exact` the full-precision distance itself, which no index serves (a full scan)."""
     dim = int(space.dim)
-    distance = CosineDistance(
-        as_space_vector(F("embeddings__vector"), dim=dim),
-        as_space_vector(Value(vector_literal(vector)), dim=dim),
-    )
+    query = vector_literal(vector)
+    distance = CosineDistance(F("embeddings__vector"), Cast(Value(query), VectorField()))
     rows = among.filter(embeddings__space=space)
     if exclude_id is not None:
         rows = rows.exclude(pk=exclude_id)
-    return rows.annotate(distance=distance).order_by("distance").values_list("pk", "distance")
+    order = (
+        F("distance")
+        if exact
+        else CosineDistance(
+            as_index_vector(F("embeddings__vector"), dim=dim), as_index_vector(Value(query), dim=dim)
+        )
+    )
+    return rows.annotate(distance=distance).order_by(order).values_list("pk", "distance")
 
 
 def nearest_images(
@@ -108,20 +121,18 @@ def nearest_images(
         cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef_search)])
         cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
         rows = list(nearest)
-    # relaxed_order may return neighbours slightly out of order; order them exactly.
+    # relaxed_order, and the half-precision order, may put neighbours slightly out of order; order
+    # them by their full-precision similarity.
     return sorted(((image_id, 1.0 - float(d)) for image_id, d in rows), key=lambda row: -row[1])
 
 
 def exact_nearest_images(
     *, space: EmbeddingSpace, vector: np.ndarray, limit: int, among: QuerySet[Image]
 ) -> Ranking:
-    """The exact top `limit` by cosine similarity: a full scan, the HNSW index switched off for this
-    one query (the paper's ranking is exact; an approximate index may miss a true neighbour)."""
-    nearest = neighbours(space=space, vector=vector, among=among)[:limit]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('enable_indexscan', 'off', true)")
-        rows = list(nearest)
-    return [(image_id, 1.0 - float(d)) for image_id, d in rows]
+    """The exact top `limit` by cosine similarity, a full scan (the paper's ranking is exact; an
+    approximate index may miss a true neighbour)."""
+    nearest = neighbours(space=space, vector=vector, among=among, exact=True)[:limit]
+    return [(image_id, 1.0 - float(d)) for image_id, d in nearest]
 
 
 def above_floor(rankings: dict[str, Ranking], floors: dict[str, float]) -> dict[str, Ranking]:

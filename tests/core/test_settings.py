@@ -144,3 +144,22 @@ def test_the_favicon_is_ours(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
     assert "<svg" in Path(finders.find("favicon.svg")).read_text()
+
+
+@pytest.mark.parametrize("value", ["4GB", "512MB", "64kB"])
+def test_the_index_build_memory_is_an_amount_postgresql_reads(monkeypatch, value):
+    from mirage_site.env import env_memory
+
+    monkeypatch.setenv("MIRAGE_HNSW_BUILD_MEMORY", value)
+    assert env_memory("MIRAGE_HNSW_BUILD_MEMORY", "1GB") == value
+
+
+@pytest.mark.parametrize("value", ["4 gigabytes", "4gb", "0GB", "-1MB"])
+def test_an_index_build_memory_postgresql_cannot_read_stops_start_up(monkeypatch, value):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from mirage_site.env import env_memory
+
+    monkeypatch.setenv("MIRAGE_HNSW_BUILD_MEMORY", value)
+    with pytest.raises(ImproperlyConfigured, match="MIRAGE_HNSW_BUILD_MEMORY"):
+        env_memory("MIRAGE_HNSW_BUILD_MEMORY", "1GB")

@@ -33,7 +33,8 @@ def test_caption_space_embeds_every_entry_once_and_builds_its_index():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [space.index_name])
         (indexdef,) = cursor.fetchone()
-    assert "hnsw" in indexdef and "vector(384)" in indexdef and f"space_id = {space.pk}" in indexdef
+    assert "USING hnsw (((vector)::halfvec(384)) halfvec_cosine_ops)" in indexdef
+    assert "WITH (m='24', ef_construction='128')" in indexdef and f"space_id = {space.pk}" in indexdef
 
     assert "caption: embedded 0, failed 0; index up to date" in embed("--space", "caption")
     factories.images("A new ultrasound of the liver.")
@@ -69,7 +70,64 @@ def test_the_nearest_neighbour_query_uses_the_spaces_hnsw_index():
         finally:
             cursor.execute("RESET enable_seqscan")
     assert f"Index Scan using {space.index_name}" in plan
+    assert "Order By: ((vector)::halfvec(384) <=> " in plan  # the index's own half-precision expression
     assert len(nearest_images(space=space, vector=vector, limit=5, among=among)) == 5
+
+
+def index_definition(space: EmbeddingSpace) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [space.index_name])
+        return cursor.fetchone()[0]
+
+
+def test_an_index_of_the_older_kind_is_rebuilt_by_the_migration_and_by_embed(settings):
+    import importlib
+
+    from apps.search.channels import nearest_images
+    from apps.search.filters import Filters, searchable_images
+
+    factories.images(*[f"Caption number {n} of a knee film." for n in range(20)])
+    embed("--space", "caption")
+    space = EmbeddingSpace.objects.get(name="caption")
+    with connection.cursor() as cursor:  # what earlier versions built
+        cursor.execute(f"DROP INDEX {space.index_name}")
+        cursor.execute(
+            f"CREATE INDEX {space.index_name} ON corpus_embedding USING hnsw ((vector::vector(384)) "
+            f"vector_cosine_ops) WITH (m = 16, ef_construction = 64) WHERE space_id = {space.pk}"
+        )
+    migration = importlib.import_module("apps.corpus.migrations.0004_halfvec_space_indexes")
+
+    migration.rebuild_space_indexes(None, None)
+
+    assert "halfvec(384)) halfvec_cosine_ops" in index_definition(space)
+    assert "caption: embedded 0, failed 0; index up to date" in embed("--space", "caption")
+    settings.MIRAGE_HNSW_M = 8  # other build settings: the next embed rebuilds it
+    assert "caption: embedded 0, failed 0; index built" in embed("--space", "caption")
+    assert "WITH (m='8', ef_construction='128')" in index_definition(space)
+    among = searchable_images(filters=Filters(), require_file=False)
+    assert len(nearest_images(space=space, vector=np.full(384, 0.05, np.float32), limit=5, among=among)) == 5
+
+
+def test_similarities_are_computed_on_the_full_precision_vectors():
+    from apps.search.channels import nearest_images
+    from apps.search.filters import Filters, searchable_images
+
+    images = factories.images(*[f"Caption number {n} of a hand film." for n in range(12)])
+    embed("--space", "caption")
+    space = EmbeddingSpace.objects.get(name="caption")
+    query = np.random.default_rng(3).normal(size=384).astype(np.float32)
+    among = searchable_images(filters=Filters(), require_file=False)
+
+    found = nearest_images(space=space, vector=query, limit=12, among=among)
+
+    stored = {
+        e.image_id: np.asarray(e.vector, dtype=np.float64) for e in Embedding.objects.filter(space=space)
+    }
+    q = query.astype(np.float64) / np.linalg.norm(query)
+    for image_id, similarity in found:
+        # half precision would be off by ~1e-3; float32 vectors agree to ~1e-7
+        assert abs(similarity - float(stored[image_id] @ q / np.linalg.norm(stored[image_id]))) < 1e-5
+    assert {pk for pk, _ in found} == {image.pk for image in images}
 
 
 def test_unavailable_clip_model_is_a_clear_error_or_skipped_on_request():
