@@ -58,7 +58,11 @@ def _arithmetic(data) -> Arithmetic | None:
 
 @login_required
 def describe(request: HttpRequest) -> HttpResponse:
-    """The description form; with `?q=` it also shows the captions the model will be given."""
+    """The description form; with `?q=` it also shows the captions the model will be given.
+
+    The search pages' one-click "Describe" posts here with `ask_if_weak`: a good match is queued at
+    once (on to the job page); a weak one comes back here with its captions, the warning and "Write it
+    anyway" (the same form without `ask_if_weak`)."""
     status = 200
     preview: list[dict] = []
     if request.method == "POST":
@@ -70,7 +74,10 @@ def describe(request: HttpRequest) -> HttpResponse:
                     queries=form.queries(),
                     arithmetic=_arithmetic(request.POST),
                     k=form.cleaned_data["k"],
+                    unless_weak=bool(request.POST.get("ask_if_weak")),
                 )
+            except services.WeakMatch as exc:
+                preview = exc.previews
             except UserError as exc:
                 form.add_error(exc.field, str(exc))
                 status = exc.status
@@ -97,6 +104,7 @@ def describe(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "preview": preview,
+        "weak": any(item["weak"] for item in preview),
         "available": selectors.model_availability(),
         "arithmetic": {name: data[name] for name in ARITHMETIC_FIELDS if data.get(name)},
     }
