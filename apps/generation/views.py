@@ -25,8 +25,9 @@ GENERATE_FIELDS = ("prompt", "negative_prompt", "mode", "steps", "guidance", "se
 def generate(request: HttpRequest) -> HttpResponse:
     """The generation form; `?prompt=` (and the other fields) pre-fill it, e.g. from a search."""
     status = 200
+    available = selectors.model_availability()
     if request.method == "POST":
-        form = GenerateForm(request.POST)
+        form = GenerateForm(request.POST, available=available)
         if form.is_valid():
             try:
                 job = services.generation_submit(owner=request.user, **form.params())
@@ -39,9 +40,10 @@ def generate(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = GenerateForm(
-            initial={name: request.GET[name] for name in GENERATE_FIELDS if request.GET.get(name)}
+            initial={name: request.GET[name] for name in GENERATE_FIELDS if request.GET.get(name)},
+            available=available,
         )
-    context = {"form": form, "available": selectors.model_availability()}
+    context = {"form": form, "available": available}
     return render(request, "generation/generate.html", context, status=status)
 
 

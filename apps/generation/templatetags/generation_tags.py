@@ -11,6 +11,12 @@ from apps.generation.selectors import DEFAULT_K, K_RANGE, model_availability
 register = template.Library()
 
 
+@register.simple_tag
+def generation_available():
+    """What this server can run (selectors.model_availability), for pages outside this app."""
+    return model_availability()
+
+
 @register.inclusion_tag("generation/_search_actions.html", takes_context=True)
 def search_actions(context, result, index: int = 1) -> dict:
     """Generate and describe buttons under a search result, disabled when this server cannot run them.
