@@ -80,6 +80,14 @@ class DescribeSerializer(serializers.Serializer):
     )
 
 
+class DescribeStartSerializer(DescribeSerializer):
+    unless_weak = serializers.BooleanField(
+        default=False,
+        help_text="Start nothing (409) when the captions match the request only weakly, as the pages ask "
+        "first; false writes the description anyway",
+    )
+
+
 # --- jobs ----------------------------------------------------------------------------------------
 
 

@@ -236,7 +236,9 @@ def test_without_the_configured_language_model_smollm2_answers_and_the_page_says
     assert "The configured language model is not installed on this server." in page
     assert "The bundled SmolLM2-135M-Instruct answered instead" in page
     assert "nobody-here/no-such-llm" not in page and "manage.py" not in page  # admin words stay out
-    assert "Written by SmolLM2-135M-Instruct (the offline fallback)" in page
+    assert (
+        'Written by <strong class="answered-by">SmolLM2-135M-Instruct</strong> (the offline fallback)' in page
+    )
     assert "&lt;|im_start|&gt;user" in page  # its own chat template, shown under "Show prompt"
 
 

@@ -117,3 +117,20 @@ def test_a_visitor_is_offered_to_log_in_and_come_back_to_the_captions(client, co
     assert 'method="post"' not in form
     back = quote(f"{reverse('generation:describe')}?q=pneumothorax", safe="")
     assert f"{reverse('accounts:login')}?next={back}" in form
+
+
+def test_the_api_preview_says_weak_and_a_start_unless_weak_starts_nothing(corpus, tiny_models):
+    api = factories.api_as(factories.user())
+
+    preview = api.get(reverse("api:generation-describe-preview"), {"q": "collapsed lung", "k": 1}).json()
+    refused = api.post(
+        reverse("api:generation-describe"),
+        {"q": "collapsed lung", "k": 1, "unless_weak": True},
+        format="json",
+    )
+    nothing_started = not Job.objects.exists()
+    anyway = api.post(reverse("api:generation-describe"), {"q": "collapsed lung", "k": 1}, format="json")
+
+    assert preview[0]["weak"] is True and preview[0]["sources"]
+    assert "only weakly" in factories.assert_error(refused, 409, "conflict")["message"] and nothing_started
+    assert anyway.status_code == 201 and Job.objects.get().params["items"][0]["weak"] is True
