@@ -377,7 +377,7 @@ def job_descriptions(job: Job, user) -> list[DescriptionView]:
     ids = job.result.get("descriptions", [])
     by_id = Description.objects.in_bulk(ids)
     items = job.params.get("items", [])
-    found = [(by_id[pk], items[index] if index < len(items) else {}) for index, pk in enumerate(ids)]
+    found = [(by_id.get(pk), items[index] if index < len(items) else {}) for index, pk in enumerate(ids)]
     descriptions = [(description, item) for description, item in found if description is not None]
     image_ids = [source["image_id"] for d, _ in descriptions for source in d.sources]
     visible = images_visible_to(user).in_bulk(image_ids)

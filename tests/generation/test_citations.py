@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.generation import services
 from apps.generation.models import Description, Job
 from apps.generation.selectors import captions_key, citation_check
 from apps.generation.services import description_store
@@ -172,3 +173,34 @@ def test_the_api_result_reports_the_citation_check(client):
     assert citations["out_of_range"] == [7] and citations["has_citations"] is True
     assert citations["uncited"][0] == "Large effusions shift the mediastinum away."
     assert body["descriptions"][0]["weak"] is False
+
+
+@pytest.mark.django_db
+def test_a_job_whose_first_description_was_forgotten_still_shows_the_second_with_its_own_warning(client):
+    user = factories.user()
+    first, second = factories.images("Chest X-ray: effusion.", "CT: pneumothorax.")
+    gone = store(PARTLY, image_ids=[first.pk])
+    kept = description_store(
+        query="collapsed lung",
+        k=1,
+        sources=[{"n": 1, "image_id": second.pk, "caption": "CT: pneumothorax."}],
+        model_spec="dolly",
+        model_label="dolly-v2-3b",
+        is_fallback=False,
+        prompt="…",
+        answer=CITED,
+        new_tokens=40,
+        seconds=1.0,
+    )
+    job = finished_job(user, gone)
+    job.params["items"].append({"query": kept.query, "k": 1, "sources": kept.sources, "weak": True})
+    job.result["descriptions"].append(kept.pk)
+    job.save()
+    services.descriptions_forget_image(image_id=first.pk)  # a moderator rejected the first's image
+    client.force_login(user)
+
+    response = client.get(reverse("generation:job", args=[job.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200 and "Large effusions" not in page
+    assert "match <q>collapsed lung</q> only weakly" in page and "1 of 2 sentences cites" in page
