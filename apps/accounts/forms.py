@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
 
 from apps.accounts.backends import password_check
 from apps.accounts.models import User
+from apps.accounts.selectors import time_zone_names
 
 
 class SignupForm(UserCreationForm):
@@ -29,6 +31,19 @@ class SignupForm(UserCreationForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("An account with this email address already exists.")
         return email
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label="Your time zone",
+        required=False,
+        help_text="Quiz opening and closing times are shown and entered in it.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        server = ("", f"The server's ({settings.TIME_ZONE})")
+        self.fields["time_zone"].choices = [server, *((name, name) for name in time_zone_names())]
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):

@@ -17,6 +17,9 @@ class User(AbstractUser):
     ROLES = [(STUDENT, "Student"), (INSTRUCTOR, "Instructor"), (MODERATOR, "Moderator")]
 
     role = models.CharField(max_length=20, choices=ROLES, default=STUDENT)
+    # An IANA name ("Europe/Madrid"); empty: the server's (settings.TIME_ZONE). Pages show and read
+    # times in it (apps.accounts.middleware); times are stored in UTC.
+    time_zone = models.CharField(max_length=64, blank=True)
 
     @property
     def is_instructor(self) -> bool:

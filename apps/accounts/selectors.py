@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -25,6 +28,18 @@ def login_locked_until(*, username: str, ip: str) -> datetime | None:
     rows = LoginThrottle.objects.filter(username=throttle_key(username)).filter(Q(ip=ip) | Q(ip__isnull=True))
     locks = [row.locked_until for row in rows if row.is_locked(now)]
     return max(locks) if locks else None
+
+
+@functools.cache
+def time_zone_names() -> list[str]:
+    """The IANA time zone names a user may choose, sorted (zoneinfo's, less its legacy aliases)."""
+    names = zoneinfo.available_timezones() - {"Factory", "localtime"}
+    return sorted(name for name in names if not name.startswith(("posix/", "right/", "SystemV/")))
+
+
+def user_time_zone(user) -> str:
+    """The time zone a user reads and enters times in: their own, else the server's."""
+    return getattr(user, "time_zone", "") or settings.TIME_ZONE
 
 
 def user_images(*, user: User) -> QuerySet[Image]:

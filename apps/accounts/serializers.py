@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import User
+from apps.accounts.selectors import user_time_zone
 from apps.corpus.serializers import ImageSerializer
 
 
@@ -19,6 +20,10 @@ class MeSerializer(serializers.ModelSerializer):
         help_text="All that the account may do: administrator, instructor, moderator, student, staff",
     )
 
+    time_zone = serializers.SerializerMethodField(
+        help_text="The IANA time zone the pages show times in (set on the profile page)"
+    )
+
     class Meta:
         model = User
         fields = [
@@ -30,9 +35,13 @@ class MeSerializer(serializers.ModelSerializer):
             "is_instructor",
             "is_moderator",
             "is_staff",
+            "time_zone",
             "date_joined",
         ]
         read_only_fields = fields
+
+    def get_time_zone(self, user: User) -> str:
+        return user_time_zone(user)
 
     # An empty address in the database is null here, not an "" that breaks the email format.
     @extend_schema_field(serializers.EmailField(allow_null=True))

@@ -10,12 +10,23 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import LoginThrottle, User
-from apps.accounts.selectors import throttle_key
+from apps.accounts.selectors import throttle_key, time_zone_names
+from apps.core.errors import UserError
 
 
 def user_create(*, username: str, email: str, password: str) -> User:
     """A new student. Callers validate first (the sign-up form runs Django's password validators)."""
     return User.objects.create_user(username=username, email=email, password=password, role=User.STUDENT)
+
+
+def user_set_time_zone(*, user: User, time_zone: str) -> User:
+    """Set the time zone the user's pages show and read times in; "" is the server's."""
+    time_zone = (time_zone or "").strip()
+    if time_zone and time_zone not in time_zone_names():
+        raise UserError(f"“{time_zone}” is not a time zone; choose one from the list.", field="time_zone")
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])
+    return user
 
 
 def login_failure_record(*, username: str, ip: str) -> LoginThrottle:

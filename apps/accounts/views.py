@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from apps.accounts.forms import PasswordChangeForm, SignupForm
+from apps.accounts.forms import PasswordChangeForm, SignupForm, TimeZoneForm
 from apps.accounts.redirects import safe_next
-from apps.accounts.selectors import PROFILE_IMAGES, login_locked_until, user_images
-from apps.accounts.services import login_throttle_clear, user_create
+from apps.accounts.selectors import PROFILE_IMAGES, login_locked_until, user_images, user_time_zone
+from apps.accounts.services import login_throttle_clear, user_create, user_set_time_zone
+from apps.core.errors import UserError
 from apps.core.ratelimit import client_address, rate_limited
 from apps.core.tokens import (
     DEFAULT_LIFETIME_DAYS,
@@ -110,13 +111,25 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
+    """The profile; its one form sets the user's time zone."""
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": request.user.time_zone})
+    status_code = 200
+    if request.method == "POST":
+        status_code = 400
+        if form.is_valid():
+            try:
+                user_set_time_zone(user=request.user, time_zone=form.cleaned_data["time_zone"])
+            except UserError as exc:
+                form.add_error("time_zone", str(exc))
+                status_code = exc.status
+            else:
+                messages.success(request, f"Times are now shown in {user_time_zone(request.user)}.")
+                return redirect(safe_next(request) or reverse("accounts:profile"))
     images = user_images(user=request.user)
-    return render(
-        request,
-        "accounts/profile.html",
-        {"images": images[:PROFILE_IMAGES], "image_count": images.count()},
-    )
+    context = {"images": images[:PROFILE_IMAGES], "image_count": images.count(), "time_zone_form": form}
+    return render(request, "accounts/profile.html", context, status=status_code)
 
 
 @login_required

@@ -131,6 +131,23 @@ def job_quiet_seconds(job: Job) -> int | None:
     return int((timezone.now() - job.heartbeat_at).total_seconds())
 
 
+def job_status(*, job: Job, user) -> dict:
+    """What the live status of a job shows (templates/generation/_job_status.html), for every page that
+    shows one: the job page and the one-screen question page."""
+    quiet = job_quiet_seconds(job)
+    worth_telling = quiet is not None and quiet > settings.MIRAGE_JOB_LEASE_SECONDS / 2
+    return {
+        "job": job,
+        "images": job_images(job, user) if job.kind == Job.GENERATE else [],
+        "descriptions": job_descriptions(job, user) if job.kind == Job.DESCRIBE else [],
+        # Heartbeats come every lease/4 seconds; half a lease of silence is worth telling the user.
+        "worker_quiet": quiet if worth_telling else None,
+        "queue_ahead": jobs_ahead(job),
+        "max_attempts": Job.MAX_ATTEMPTS,
+        "available": model_availability(),
+    }
+
+
 def jobs_ahead(job: Job) -> int | None:
     """How many queued jobs (anyone's) were submitted before a queued job; None unless it is queued. The
     worker serves owners in turn, so a job may start before some of them."""

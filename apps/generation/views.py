@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -114,20 +113,9 @@ def describe(request: HttpRequest) -> HttpResponse:
 
 
 def _job_context(request: HttpRequest, job: Job) -> dict:
-    quiet = selectors.job_quiet_seconds(job)
     again = {name: job.params[name] for name in GENERATE_FIELDS if name in job.params}
-    return {
-        "job": job,
-        "images": selectors.job_images(job, request.user) if job.kind == Job.GENERATE else [],
-        "descriptions": selectors.job_descriptions(job, request.user) if job.kind == Job.DESCRIBE else [],
-        # Heartbeats come every lease/4 seconds; half a lease of silence is worth telling the user.
-        "worker_quiet": quiet
-        if quiet is not None and quiet > settings.MIRAGE_JOB_LEASE_SECONDS / 2
-        else None,
-        "queue_ahead": selectors.jobs_ahead(job),
-        "max_attempts": Job.MAX_ATTEMPTS,
+    return selectors.job_status(job=job, user=request.user) | {
         "again_query": urlencode(again) if job.kind == Job.GENERATE else "",
-        "available": selectors.model_availability(),
     }
 
 

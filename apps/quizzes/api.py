@@ -257,7 +257,9 @@ class AttemptDetailView(APIView):
     @extend_schema(
         summary="An attempt: its questions to answer, or once handed in its score and feedback",
         description="For its student and the quiz's instructor. The right answers, explanations and "
-        "sources come when `answers_shown` is true: the quiz's setting of that name says when.",
+        "sources come when `answers_shown` is true: the quiz's setting of that name says when; for "
+        "the instructor always, once handed in (each question's `chosen_option` is the student's "
+        "answer; the results link every attempt here as `answers_url`).",
         responses={200: AttemptSerializer, 401: ERROR, 404: ERROR},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -270,6 +272,9 @@ class AttemptSubmitView(APIView):
     @extend_schema(
         summary="Hand in an attempt's answers (its student); the response has the score, and the "
         "answers when the quiz shows them now",
+        description="Hands in at once: a question left out, or answered with a null option, counts "
+        "as wrong. There is no confirmation step here (the quiz page asks before handing in blanks), "
+        "so a client should ask its user first.",
         request=SubmitSerializer,
         responses={200: AttemptSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
     )
@@ -289,7 +294,7 @@ class ResultsView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         quiz = quiz_get_for_user(request.user, pk, manage=True)
         body = {"students": quiz_results_by_student(quiz=quiz), "questions": quiz_question_stats(quiz=quiz)}
-        return Response(ResultsSerializer(body).data)
+        return Response(ResultsSerializer(body, context={"request": request}).data)
 
 
 class _ResultsCsvView(APIView):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,8 +13,11 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.quizzes.models import Answer, Attempt, Option, Participant, Question, Quiz
+from apps.studysets.models import StudySetItem
+from apps.studysets.selectors import studyset_can_read, studyset_items_visible
 
 LETTERS = "ABCDEFGH"  # options are named A, B, C, D
 
@@ -65,6 +69,31 @@ def attempt_get_for_user(user, pk: int, *, submit: bool = False) -> Attempt:
             raise PermissionDenied("Only the student can hand in their attempt.")
         return attempt
     raise Http404("No such attempt.")
+
+
+# The edit page shows this many images to choose from at most (a study set may be long).
+IMAGE_CHOICES_MAX = 100
+
+
+def question_image_choices(*, question: Question, user) -> list[Image]:
+    """The images the edit page offers for a `which` question: the ones it offers now, then the
+    images of the quiz's study set, then those of the user's other study sets; each once, and only
+    those this user may see and that have a file.
+
+    `question_update` checks the images chosen again (any image the user may see is accepted), so
+    this only decides what the picker shows.
+    """
+    ids = [option.image_id for option in question.options.all() if option.image_id]
+    studyset = question.quiz.studyset
+    if studyset is not None and studyset_can_read(user, studyset):  # a public set may turn private
+        ids += studyset_items_visible(studyset=studyset, user=user).values_list("image_id", flat=True)
+    own = StudySetItem.objects.filter(studyset__owner=user).order_by(
+        "studyset__title", "studyset", "position"
+    )
+    ids += own.values_list("image_id", flat=True)[: IMAGE_CHOICES_MAX * 2]
+    ids = list(dict.fromkeys(ids))[:IMAGE_CHOICES_MAX]
+    found = images_visible_to(user).exclude(file="").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def questions_visible_to(*, quiz: Quiz, user) -> QuerySet[Question]:
@@ -185,6 +214,13 @@ def attempt_questions(*, attempt: Attempt) -> list[AttemptQuestion]:
             )
         )
     return shown
+
+
+def unanswered(
+    *, questions: list[AttemptQuestion], answers: Mapping[int, int | None]
+) -> list[AttemptQuestion]:
+    """The questions of an attempt that `answers` (question id → option id) leaves blank, in order."""
+    return [shown for shown in questions if answers.get(shown.question.pk) is None]
 
 
 def attempts_of(*, user) -> QuerySet[Attempt]:

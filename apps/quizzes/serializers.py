@@ -347,11 +347,28 @@ class AttemptSerializer(AttemptSummarySerializer):
 
 class ResultAttemptSerializer(serializers.ModelSerializer):
     percent = serializers.IntegerField(read_only=True, allow_null=True)
+    answers_url = serializers.SerializerMethodField(
+        help_text="The attempt with the student's answer and the right one for each question"
+    )
 
     class Meta:
         model = Attempt
-        fields = ["id", "number", "started_at", "submitted_at", "score", "max_score", "percent"]
+        fields = [
+            "id",
+            "number",
+            "started_at",
+            "submitted_at",
+            "score",
+            "max_score",
+            "percent",
+            "answers_url",
+        ]
         read_only_fields = fields
+
+    def get_answers_url(self, attempt: Attempt) -> str:
+        url = reverse("api:quizzes-attempt", args=[attempt.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class StudentResultSerializer(serializers.Serializer):
@@ -413,8 +430,16 @@ class BuildSerializer(serializers.Serializer):
 class SettingsSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
-    opens_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Null: once published")
-    closes_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Null: never")
+    # ISO 8601; a time without an offset is read in the server's time zone (the API ignores the
+    # user's, which only the pages use).
+    opens_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Null: once published. Without an offset: the server's zone",
+    )
+    closes_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Null: never. Without an offset: the server's zone"
+    )
     attempts_allowed = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ATTEMPTS_ALLOWED)
     shuffle_questions = serializers.BooleanField(required=False)
     shuffle_options = serializers.BooleanField(required=False)

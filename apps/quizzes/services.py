@@ -15,13 +15,13 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from apps.core.errors import UserError
 from apps.corpus.selectors import images_visible_to
 from apps.quizzes.builder import OPTIONS, draft_questions, same_answer
 from apps.quizzes.models import Answer, Attempt, Option, Participant, Question, Quiz
 from apps.quizzes.selectors import attempt_visible_question_ids, hand_in_deadline, questions_visible_to
+from apps.quizzes.times import when
 from apps.studysets.models import StudySet
 from apps.studysets.selectors import studyset_can_read, studyset_items_visible
 
@@ -36,13 +36,6 @@ ALL_KINDS = [Question.WHAT, Question.WHICH, Question.TRUE_FALSE]
 
 class QuizError(UserError):
     """Something the user must change or cannot do now; the message is shown as it is, with `status`."""
-
-
-def _when(moment: datetime) -> str:
-    return (
-        date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-        + f" ({timezone.get_current_timezone_name()})"
-    )
 
 
 # --- building and editing (instructors) -----------------------------------------------------------
@@ -207,8 +200,6 @@ def question_update(
     prompt = prompt.strip()
     if not prompt:
         raise QuizError("Write the question.")
-    if not 0 <= correct < len(current):
-        raise QuizError("Choose which option is right.")
     if question.kind == Question.WHAT:
         texts = [" ".join((o.text or "").split()) for o in options or []]
         if len(texts) != OPTIONS or not all(texts):
@@ -229,6 +220,8 @@ def question_update(
             raise QuizError(f"No image you can use has the number {', '.join(missing)}.")
         for option, pk in zip(current, ids, strict=True):
             option.image = found[pk]
+    if not 0 <= correct < len(current):  # after the options, which decide how many there are
+        raise QuizError("Choose which option is right.")
     if answered:
         graded = [
             (o.is_correct, o.image_id)
@@ -295,7 +288,7 @@ def quiz_join(*, user, code: str) -> Quiz:
     if quiz is None:
         raise QuizError(f"No quiz has the code “{code.strip()}”. Check it with your instructor.", status=404)
     if quiz.state() == Quiz.CLOSED:
-        raise QuizError(f"“{quiz.title}” closed on {_when(quiz.closes_at)}.", status=403)
+        raise QuizError(f"“{quiz.title}” closed on {when(quiz.closes_at)}.", status=403)
     Participant.objects.get_or_create(quiz=quiz, user=user)
     return quiz
 
@@ -305,9 +298,9 @@ def _check_can_start(quiz: Quiz, now: datetime) -> None:
     if state == Quiz.DRAFT:
         raise QuizError("This quiz is not published yet.", status=409)
     if state == Quiz.NOT_OPEN:
-        raise QuizError(f"This quiz opens on {_when(quiz.opens_at)}.", status=403)
+        raise QuizError(f"This quiz opens on {when(quiz.opens_at)}.", status=403)
     if state == Quiz.CLOSED:
-        raise QuizError(f"This quiz closed on {_when(quiz.closes_at)}.", status=403)
+        raise QuizError(f"This quiz closed on {when(quiz.closes_at)}.", status=403)
 
 
 @transaction.atomic
@@ -351,7 +344,7 @@ def quiz_submit(
     deadline = hand_in_deadline(quiz=quiz)
     if deadline is not None and now > deadline:
         raise QuizError(
-            f"This quiz closed on {_when(quiz.closes_at)}; answers can no longer be handed in.", status=403
+            f"This quiz closed on {when(quiz.closes_at)}; answers can no longer be handed in.", status=403
         )
     question_ids = attempt_visible_question_ids(attempt=attempt)
     options = {o.pk: o for o in Option.objects.filter(question_id__in=question_ids)}

@@ -17,14 +17,16 @@ from apps.core.ratelimit import rate_limited
 from apps.quizzes import services
 from apps.quizzes.export import results_csv_response
 from apps.quizzes.forms import BuildQuizForm, JoinForm, QuestionForm, QuizSettingsForm
-from apps.quizzes.models import Quiz
+from apps.quizzes.models import Question, Quiz
 from apps.quizzes.selectors import (
     LETTERS,
+    AttemptQuestion,
     attempt_get_for_user,
     attempt_questions,
     attempt_shows_answers,
     attempts_of,
     question_get_for_user,
+    question_image_choices,
     quiz_facts,
     quiz_get_for_user,
     quiz_progress,
@@ -32,6 +34,7 @@ from apps.quizzes.selectors import (
     quiz_results_by_student,
     quizzes_joined_by,
     quizzes_owned_by,
+    unanswered,
 )
 from apps.quizzes.services import QuizError
 from apps.studysets.models import StudySet
@@ -154,27 +157,46 @@ def _posted_answers(request: HttpRequest) -> dict[int, int]:
     return answers
 
 
+def _keep_answers(questions: list[AttemptQuestion], answers: dict[int, int]) -> None:
+    """Mark the answers given on the questions shown again, so none are lost."""
+    for shown in questions:
+        shown.chosen = next((o for o in shown.options if o.pk == answers.get(shown.question.pk)), None)
+        shown.answered = shown.chosen is not None
+
+
+# The name and value of the button that hands in an attempt with questions left blank.
+HAND_IN_ANYWAY = ("blanks", "hand-in")
+
+
 @login_required
 def attempt(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = attempt_get_for_user(request.user, pk, submit=request.method == "POST")
     questions = attempt_questions(attempt=attempt)
-    context = {"attempt": attempt, "quiz": attempt.quiz, "questions": questions}
+    context = {
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "questions": questions,
+        "hand_in_anyway": HAND_IN_ANYWAY,
+    }
     if request.method == "POST":
         answers: dict[int, int] = {}
         try:
             answers = _posted_answers(request)
+            blank = unanswered(questions=questions, answers=answers)
+            if blank and request.POST.get(HAND_IN_ANYWAY[0]) != HAND_IN_ANYWAY[1]:
+                # Ask first (a page, so it works without JavaScript); the API hands in at once.
+                _keep_answers(questions, answers)
+                return render(request, "quizzes/take.html", context | {"unanswered": blank})
             attempt = services.quiz_submit(attempt=attempt, answers=answers)
         except QuizError as exc:
-            # Show the form again with the answers given, so none are lost.
-            for shown in questions:
-                shown.chosen = next(
-                    (o for o in shown.options if o.pk == answers.get(shown.question.pk)), None
-                )
+            _keep_answers(questions, answers)
             return render(request, "quizzes/take.html", context | {"error": str(exc)}, status=exc.status)
         return redirect("quizzes:attempt", pk=attempt.pk)
     if attempt.is_submitted:
         reveal = attempt_shows_answers(attempt=attempt, viewer=request.user)
-        return render(request, "quizzes/feedback.html", context | {"reveal": reveal})
+        # Its instructor reads a student's answers on the same page (from the results table).
+        whose = "your answer" if attempt.user_id == request.user.pk else f"{attempt.user.username}'s answer"
+        return render(request, "quizzes/feedback.html", context | {"reveal": reveal, "whose_answer": whose})
     return render(request, "quizzes/take.html", context)
 
 
@@ -240,13 +262,20 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpResponse:
     question = question_get_for_user(request.user, pk, question_pk)
-    form = QuestionForm(request.POST or None, question=question)
+    answered = question.quiz.attempts.exists()
+    choices = (
+        question_image_choices(question=question, user=request.user)
+        if question.kind == Question.WHICH
+        else []
+    )
+    form = QuestionForm(request.POST or None, question=question, image_choices=choices, answered=answered)
     error = ""
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
-            values = [value for name, value in data.items() if name.startswith("option_")]
+            values = data["option_values"]
+            options = None if values is None else services.option_changes(question=question, values=values)
             try:
                 services.question_update(
                     question=question,
@@ -254,7 +283,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
                     prompt=data["prompt"],
                     explanation=data["explanation"],
                     correct=data["correct"],
-                    options=services.option_changes(question=question, values=values) if values else None,
+                    options=options,
                 )
             except QuizError as exc:
                 error, status = str(exc), exc.status
@@ -270,7 +299,7 @@ def question_edit(request: HttpRequest, pk: int, question_pk: int) -> HttpRespon
         "quiz": question.quiz,
         "form": form,
         "error": error,
-        "answered": question.quiz.attempts.exists(),
+        "answered": answered,
         "answered_message": services.ANSWERED_MESSAGE,
     }
     return render(request, "quizzes/question_edit.html", context, status=status)

@@ -27,7 +27,8 @@ FIRST_POINT = """(canvas) => {
 }"""
 
 
-def test_the_map_draws_the_corpus_places_a_query_and_a_click_opens_an_image(live_server, page):
+def test_the_map_draws_the_corpus_places_a_query_and_a_click_opens_an_image(live_server, page, settings):
+    settings.MIRAGE_SIMILARITY_FLOOR_CAPTION = -1.0  # every image is a result: this tests the drawing
     factories.images(
         "Chest radiograph showing a large right pneumothorax.",
         "Axial CT of the brain with an acute subdural haematoma.",

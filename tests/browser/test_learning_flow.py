@@ -90,6 +90,12 @@ def test_from_sign_up_to_a_quiz_result(live_server, page, browser):
             option = attempt.quiz.questions.get(pk=question_id).options.get(is_correct=True)
             page.locator(f"#q{question_id}-o{option.pk}").check()
         page.get_by_role("button", name="Hand in answers").click()
+        # A blank asks first (a page from the server, no JavaScript needed) and keeps the answers.
+        warning = page.get_by_role("alert").filter(has_text="unanswered")
+        assert "You left 1 of 4 questions unanswered: question 1." in warning.inner_text()
+        assert page.locator("input[type=radio]:checked").count() == 3
+        assert not Attempt.objects.get(pk=attempt.pk).is_submitted
+        page.get_by_role("button", name="Hand in anyway").click()
         assert "Score: 3 / 4 (75%)" in page.locator("p.score").inner_text()
         assert "Not answered" in page.locator("ol.questions").inner_text()
         assert (
@@ -103,5 +109,11 @@ def test_from_sign_up_to_a_quiz_result(live_server, page, browser):
         scores = teacher.locator("#scores").inner_text()
         assert "sam" in scores and "3 / 4 (75%)" in scores
         assert teacher.locator("#difficulty tbody tr").count() == 4
+
+        # … and opens sam's answers from the table: the blank, and the right answer to each question.
+        teacher.locator("#scores a", has_text="attempt 1: 3 / 4").click()
+        answers = teacher.locator("ol.questions").inner_text()
+        assert answers.count("(right answer)") == 4 and answers.count("sam's answer: right") == 3
+        assert "Not answered" in answers
     finally:
         teacher_context.close()

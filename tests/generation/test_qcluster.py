@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from apps.corpus.models import Image
+from apps.corpus.models import Dataset, Embedding, Image
 from apps.generation import services
 from apps.generation.models import GeneratedImage, Job
 from tests import factories
@@ -92,3 +92,31 @@ def test_a_job_whose_worker_is_killed_mid_run_is_retried_and_finishes_once(worke
     assert int(done.worker.rsplit(":", 1)[1]) != killed_pid
     assert any("Attempt 1 did not finish" in notice for notice in done.notices)
     assert GeneratedImage.objects.filter(job=done).count() == 4  # one set of results, not two
+
+
+def test_an_embedding_job_whose_worker_is_killed_resumes_and_embeds_each_entry_once(worker):
+    staff = factories.user(is_staff=True)
+    dataset = Dataset.objects.create(slug="bulk", name="Bulk")
+    Image.objects.bulk_create(
+        Image(dataset=dataset, external_id=f"BULK_{n:05d}", caption=f"Chest radiograph, case {n}.")
+        for n in range(600)
+    )
+    # Batches of 4 captions: 150 commits, long enough to be caught between two of them.
+    job = services.embedding_submit(owner=staff, space="caption", batch_size=4)
+    running = wait_for(
+        job, lambda j: j.status == Job.RUNNING and 40 <= j.progress_current < 400, what="mid-run"
+    )
+    killed_pid = int(running.worker.rsplit(":", 1)[1])
+
+    os.kill(killed_pid, signal.SIGKILL)
+
+    done = wait_for(job, lambda j: j.is_finished, timeout=180, what="finished")
+    assert done.status == Job.SUCCEEDED, done.error
+    assert done.attempts == 2 and int(done.worker.rsplit(":", 1)[1]) != killed_pid
+    assert any("Attempt 1 did not finish" in notice for notice in done.notices)
+    # The retry embedded only what the first attempt had not committed, and every entry has one vector.
+    assert 0 < done.result["embedded"] < 600
+    assert Embedding.objects.filter(space__name="caption").count() == 600
+    assert set(Embedding.objects.values_list("image__external_id", flat=True)) == {
+        f"BULK_{n:05d}" for n in range(600)
+    }

@@ -65,7 +65,8 @@ def test_fast_mode_runs_four_lcm_steps_with_the_lora_named_in_the_metadata(tiny_
     assert done.pk == job.pk and done.status == Job.SUCCEEDED
     assert done.progress_total == 4
     metadata = GeneratedImage.objects.get(job=done).metadata
-    assert (metadata["mode"], metadata["steps"], metadata["lora"]) == ("fast", "4", "tiny-lcm-lora0")
+    lora = tiny_models["MIRAGE_DIFFUSION_LORA"].rstrip("/").rsplit("/", 1)[1]  # the adapter's folder name
+    assert (metadata["mode"], metadata["steps"], metadata["lora"]) == ("fast", "4", lora)
 
 
 def test_a_prompt_longer_than_77_tokens_is_cut_and_the_job_says_what_was_kept(tiny_models):

@@ -122,7 +122,7 @@ def test_a_student_joins_takes_the_quiz_and_sees_score_and_explanations(client):
 
     answers = {f"q-{q}": o for q, o in right_answers(attempt).items()}
     answers.pop(f"q-{attempt.question_ids[0]}")
-    handed_in = client.post(started.url, answers)
+    handed_in = client.post(started.url, {**answers, "blanks": "hand-in"})
     assert handed_in.url == started.url
     feedback = client.get(started.url).content.decode()
     assert "Score: 3 / 4 (75%)" in feedback and "Not answered" in feedback
@@ -157,7 +157,9 @@ def test_answers_handed_in_too_late_are_refused_but_shown_again_not_lost(client,
     question_id, option_id = next(iter(right_answers(attempt).items()))
     client.force_login(student)
 
-    response = client.post(reverse("quizzes:attempt", args=[attempt.pk]), {f"q-{question_id}": option_id})
+    response = client.post(
+        reverse("quizzes:attempt", args=[attempt.pk]), {f"q-{question_id}": option_id, "blanks": "hand-in"}
+    )
 
     page = response.content.decode()
     assert response.status_code == 403 and "can no longer be handed in" in page

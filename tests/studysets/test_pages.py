@@ -277,3 +277,17 @@ def test_a_moderator_reviewing_a_pending_image_is_not_offered_to_save_it(client)
     page = client.get(reverse("corpus:image_detail", args=[image.pk]))
 
     assert page.status_code == 200 and "Save to study set" not in page.content.decode()
+
+
+def test_copying_is_the_main_action_for_a_reader_and_a_secondary_one_for_the_owner(client):
+    owner = factories.user()
+    public = studyset(owner, title="Pneumothorax cases", visibility=StudySet.PUBLIC)
+    url = reverse("studysets:detail", args=[public.pk])
+
+    client.force_login(owner)
+    own = client.get(url).content.decode()
+    client.force_login(factories.user())
+    other = client.get(url).content.decode()
+
+    assert '<button type="submit" class="secondary">Duplicate this set</button>' in own
+    assert '<button type="submit">Copy into my study sets</button>' in other
