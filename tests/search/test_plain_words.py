@@ -88,3 +88,13 @@ def test_the_papers_ranking_and_more_like_this_without_an_index_say_so_plainly(c
     assert "not available on this server" in str(arithmetic.value)
     for text in (paper.content.decode(), similar.content.decode(), str(arithmetic.value)):
         assert not [word for word in ADMIN_WORDS if word in text]
+
+
+def test_an_instructor_reads_no_command_on_the_ratings_page_and_staff_do(client):
+    client.force_login(factories.user(role="instructor"))
+    instructor = client.get(reverse("search:ratings")).content.decode()
+    client.force_login(factories.user(is_staff=True))
+    staff = client.get(reverse("search:ratings")).content.decode()
+
+    assert "An administrator can score the search's rankings" in instructor and "manage.py" not in instructor
+    assert "manage.py evaluate_retrieval --qrels FILE" in staff
