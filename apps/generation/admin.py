@@ -25,7 +25,16 @@ class JobAdmin(ReadOnlyAdmin):
 
 @admin.register(Description)
 class DescriptionAdmin(ReadOnlyAdmin):
-    list_display = ("query", "model_label", "k", "is_fallback", "new_tokens", "seconds", "created_at")
+    list_display = (
+        "query",
+        "model_label",
+        "k",
+        "is_fallback",
+        "cited_share",
+        "new_tokens",
+        "seconds",
+        "created_at",
+    )
     list_filter = ("model_label", "is_fallback")
     search_fields = ("query", "answer")
 

@@ -20,6 +20,7 @@ from apps.generation import selectors, services
 from apps.generation.models import Job
 from apps.generation.serializers import (
     DescribeSerializer,
+    DescribeStartSerializer,
     GeneratedImageSerializer,
     GenerateSerializer,
     JobResultSerializer,
@@ -56,14 +57,16 @@ class DescribeView(APIView):
 
     @extend_schema(
         summary="Start a grounded description of a condition, or a comparison of two",
-        description="The top-k captions are retrieved now (see the preview); when every answer is "
-        "already cached the job is returned finished.",
-        request=DescribeSerializer,
+        description="The top-k captions are retrieved now (see the preview, whose `weak` says when they "
+        "match the request only weakly); when every answer is already cached the job is returned finished.",
+        request=DescribeStartSerializer,
         responses={201: JobSerializer, 400: ERROR, 401: ERROR, 409: ERROR, 429: ERROR, 503: ERROR},
     )
     def post(self, request: Request) -> Response:
-        data = validated(DescribeSerializer, request.data)
-        job = services.description_submit(owner=request.user, queries=[data["q"], data["q2"]], k=data["k"])
+        data = validated(DescribeStartSerializer, request.data)
+        job = services.description_submit(
+            owner=request.user, queries=[data["q"], data["q2"]], k=data["k"], unless_weak=data["unless_weak"]
+        )
         return job_response(request, job, status_code=status.HTTP_201_CREATED)
 
 

@@ -104,6 +104,9 @@ class Description(models.Model):
     prompt = models.TextField()  # exactly what the model was given
     answer = models.TextField()
     is_fallback = models.BooleanField(default=False)
+    # Sentences citing a caption it was given, of all its sentences (selectors.citation_check); null
+    # for an empty answer.
+    cited_share = models.FloatField(null=True, blank=True)
     new_tokens = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -25,7 +25,6 @@ from apps.search.filters import Filters
 from apps.search.params import Arithmetic
 from apps.search.selectors import GOOD, QueryError, SearchResult, arithmetic_search, clean_query, text_search
 
-CITATION = re.compile(r"\[(\d{1,2})\]")
 # Captions a description is grounded in, per query: the range and the default.
 K_RANGE = (1, 10)
 DEFAULT_K = 3
@@ -225,6 +224,137 @@ def description_cached(*, query: str, model: str, k: int, sources: list[dict]) -
     ).first()
 
 
+# --- Citations ---------------------------------------------------------------------------------------
+
+# "[2]", "[1, 3]", "[1-3]" / "[1–3]": the ways a model writes which of the captions 1…k it used.
+CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
+# A sentence ends at . ! or ? (then closing quotes or brackets, then its citations) before white space
+# or the end of the text; so "2.5 cm" ends none, and "space. [1]" gives [1] to the sentence it follows.
+SENTENCE_END = re.compile(r"[.!?]+[\"”’)]*(?:\s*\[[\d\s,;–-]{1,20}\])*(?=\s|$)")
+# The word before a full stop that ends no sentence ("e.g. a pneumothorax").
+ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|vs|cf|approx|fig|figs|et al|dr)\.$", re.IGNORECASE)
+LETTER = re.compile(r"[^\W\d_]")
+MAX_RANGE = 20  # "[1-99]" cites no more than this many numbers
+
+
+def _numbers(group: str) -> list[int]:
+    """The numbers one citation cites: "1, 3" → [1, 3]; "1-3" → [1, 2, 3]."""
+    numbers: list[int] = []
+    for part in re.split(r"\s*[,;]\s*", group.strip()):
+        low, _, high = re.sub(r"\s*[–-]\s*", "-", part).partition("-")
+        first, last = int(low), int(high or low)
+        numbers.extend(range(first, min(max(first, last), first + MAX_RANGE - 1) + 1))
+    return numbers
+
+
+def _sentences(answer: str) -> list[tuple[str, bool]]:
+    """The answer's sentences, each with whether it begins a line; a line break ends a sentence too
+    (models write lists). A piece with no letter (a citation alone on a line) joins the one before."""
+    sentences: list[tuple[str, bool]] = []
+    for line in answer.splitlines():
+        start = 0
+        ends = [match.end() for match in SENTENCE_END.finditer(line)]
+        for end in [*ends, len(line)]:
+            piece = line[start:end].strip()
+            if end < len(line) and ABBREVIATION.search(CITATION.sub("", line[:end]).rstrip('"”’) ')):
+                continue
+            starts_line = start == 0
+            start = end
+            if not piece:
+                continue
+            if sentences and not LETTER.search(piece):
+                text, began = sentences[-1]
+                sentences[-1] = (f"{text} {piece}", began)
+            else:
+                sentences.append((piece, starts_line))
+    return sentences
+
+
+@dataclass(frozen=True)
+class CheckedSentence:
+    text: str
+    starts_line: bool  # the answer has a line break before it
+    parts: tuple[tuple[str, int | None], ...]  # text runs, and citations as (text, number cited)
+    cited: tuple[int, ...]  # numbers of captions it cites that exist
+    out_of_range: tuple[int, ...]  # numbers it cites that no caption has
+
+    @property
+    def is_cited(self) -> bool:
+        return bool(self.cited)
+
+
+@dataclass(frozen=True)
+class CitationCheck:
+    """How an answer cites the k captions it was given: per sentence, which exist and which do not."""
+
+    sentences: tuple[CheckedSentence, ...]
+    sources: int
+
+    @property
+    def cited_sentences(self) -> int:
+        return sum(sentence.is_cited for sentence in self.sentences)
+
+    @property
+    def cited_share(self) -> float | None:
+        """Sentences citing a caption that exists, of all sentences; None for an empty answer."""
+        if not self.sentences:
+            return None
+        return round(self.cited_sentences / len(self.sentences), 3)
+
+    @property
+    def has_citations(self) -> bool:
+        return any(sentence.cited or sentence.out_of_range for sentence in self.sentences)
+
+    @property
+    def out_of_range(self) -> list[int]:
+        return sorted({n for sentence in self.sentences for n in sentence.out_of_range})
+
+    @property
+    def uncited(self) -> list[str]:
+        return [sentence.text for sentence in self.sentences if not sentence.is_cited]
+
+
+def citation_check(*, answer: str, sources: int) -> CitationCheck:
+    """Check each citation of `answer` against its `sources` captions (numbered 1…sources): the one
+    reading of citations, for the worker storing a description and for the page and API showing it."""
+    checked = []
+    for text, starts_line in _sentences(answer):
+        parts: list[tuple[str, int | None]] = []
+        cited: list[int] = []
+        missing: list[int] = []
+        position = 0
+        for match in CITATION.finditer(text):
+            if match.start() > position:
+                parts.append((text[position : match.start()], None))
+            numbers = _numbers(match.group(1))
+            if len(numbers) == 1:
+                parts.append((match.group(0), numbers[0]))
+            else:  # "[1, 3]" as "[", "1", ", ", "3", "]", each number its own link
+                parts.append(("[", None))
+                for index, piece in enumerate(re.split(r"(\d+)", match.group(1))):
+                    parts.append((piece, int(piece)) if index % 2 else (piece, None))
+                parts.append(("]", None))
+                parts = [part for part in parts if part[0]]
+            for n in numbers:
+                (cited if 1 <= n <= sources else missing).append(n)
+            position = match.end()
+        if position < len(text):
+            parts.append((text[position:], None))
+        checked.append(
+            CheckedSentence(
+                text=text,
+                starts_line=starts_line,
+                parts=tuple(parts),
+                cited=tuple(dict.fromkeys(cited)),
+                out_of_range=tuple(dict.fromkeys(missing)),
+            )
+        )
+    return CitationCheck(sentences=tuple(checked), sources=sources)
+
+
+# --- Descriptions as shown -----------------------------------------------------------------------------
+
+
 @dataclass
 class CitedSource:
     n: int
@@ -233,41 +363,58 @@ class CitedSource:
 
 
 @dataclass
+class AnswerPart:
+    text: str
+    n: int | None = None  # the number cited, when this part is a citation
+    source: CitedSource | None = None  # the caption it cites, when there is one
+
+    @property
+    def is_bad(self) -> bool:
+        """A citation of a caption the model was not given."""
+        return self.n is not None and self.source is None
+
+
+@dataclass
+class AnswerSentence:
+    parts: list[AnswerPart]
+    is_cited: bool
+    starts_line: bool
+
+
+@dataclass
 class DescriptionView:
     description: Description
     sources: list[CitedSource]
-    segments: list[tuple[str, CitedSource | None]]  # the answer as text runs and citation links
+    check: CitationCheck
+    sentences: list[AnswerSentence]  # the answer, its citations resolved to their sources
+    weak: bool  # its captions matched the request only weakly (the search's floors)
 
 
 def job_descriptions(job: Job, user) -> list[DescriptionView]:
     ids = job.result.get("descriptions", [])
     by_id = Description.objects.in_bulk(ids)
-    descriptions = [by_id[pk] for pk in ids if pk in by_id]
-    image_ids = [source["image_id"] for d in descriptions for source in d.sources]
+    items = job.params.get("items", [])
+    found = [(by_id.get(pk), items[index] if index < len(items) else {}) for index, pk in enumerate(ids)]
+    descriptions = [(description, item) for description, item in found if description is not None]
+    image_ids = [source["image_id"] for d, _ in descriptions for source in d.sources]
     visible = images_visible_to(user).in_bulk(image_ids)
     views = []
-    for description in descriptions:
+    for description, item in descriptions:
         sources = [
             CitedSource(n=s["n"], caption=s["caption"], image=visible.get(s["image_id"]))
             for s in description.sources
         ]
-        views.append(DescriptionView(description, sources, answer_segments(description.answer, sources)))
+        check = citation_check(answer=description.answer, sources=len(sources))
+        by_number = {source.n: source for source in sources}
+        sentences = [
+            AnswerSentence(
+                parts=[AnswerPart(text, n, by_number.get(n) if n else None) for text, n in s.parts],
+                is_cited=s.is_cited,
+                starts_line=s.starts_line,
+            )
+            for s in check.sentences
+        ]
+        views.append(
+            DescriptionView(description, sources, check, sentences, weak=bool(item.get("weak", False)))
+        )
     return views
-
-
-def answer_segments(answer: str, sources: list[CitedSource]) -> list[tuple[str, CitedSource | None]]:
-    """Split an answer at its citations: "[2]" becomes a link to source 2 when there is one."""
-    by_number = {source.n: source for source in sources}
-    segments: list[tuple[str, CitedSource | None]] = []
-    position = 0
-    for match in CITATION.finditer(answer):
-        source = by_number.get(int(match.group(1)))
-        if source is None:
-            continue
-        if match.start() > position:
-            segments.append((answer[position : match.start()], None))
-        segments.append((match.group(0), source))
-        position = match.end()
-    if position < len(answer):
-        segments.append((answer[position:], None))
-    return segments

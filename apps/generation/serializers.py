@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -13,7 +12,6 @@ from apps.corpus.serializers import ImageSerializer
 from apps.generation import selectors, services
 from apps.generation.models import Job
 from apps.generation.selectors import CitedSource, DescriptionView
-from apps.ml.describer import model_label
 
 # A URL that may be missing: null in JSON, never "" (which is no valid URI).
 NULLABLE_URI = serializers.URLField(allow_null=True)
@@ -79,6 +77,14 @@ class DescribeSerializer(serializers.Serializer):
         max_value=selectors.K_RANGE[1],
         default=selectors.DEFAULT_K,
         help_text="How many of the best-matching captions the model is given",
+    )
+
+
+class DescribeStartSerializer(DescribeSerializer):
+    unless_weak = serializers.BooleanField(
+        default=False,
+        help_text="Start nothing (409) when the captions match the request only weakly, as the pages ask "
+        "first; false writes the description anyway",
     )
 
 
@@ -317,6 +323,26 @@ def cited_source(source: CitedSource) -> dict:
     }
 
 
+class CitationsSerializer(serializers.Serializer):
+    """How the answer cites the captions it was given (selectors.citation_check)."""
+
+    cited_share = serializers.FloatField(
+        allow_null=True, help_text="Sentences citing a caption it was given, of all (0–1); null if empty"
+    )
+    sentences = serializers.SerializerMethodField()
+    cited_sentences = serializers.IntegerField()
+    has_citations = serializers.BooleanField(help_text="False when the answer cites no caption at all")
+    out_of_range = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Numbers it cites that none of its captions has"
+    )
+    uncited = serializers.ListField(
+        child=serializers.CharField(), help_text="Its sentences citing no caption"
+    )
+
+    def get_sentences(self, check) -> int:
+        return len(check.sentences)
+
+
 class DescriptionSerializer(serializers.Serializer):
     query = serializers.CharField(source="description.query")
     answer = serializers.CharField(source="description.answer", help_text="Cites its sources as [n]")
@@ -331,6 +357,8 @@ class DescriptionSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(source="description.created_at")
     sources = serializers.SerializerMethodField()
     prompt = serializers.CharField(source="description.prompt", help_text="Exactly what the model was given")
+    citations = CitationsSerializer(source="check")
+    weak = serializers.BooleanField(help_text="Its captions matched the request only weakly")
 
     @extend_schema_field(SourceSerializer(many=True))
     def get_sources(self, view: DescriptionView) -> list[dict]:
@@ -349,7 +377,13 @@ class PreviewSerializer(serializers.Serializer):
 
     query = serializers.CharField()
     sources = SourceSerializer(many=True)
-    model = serializers.SerializerMethodField(help_text="The language model that would answer")
+    weak = serializers.BooleanField(
+        help_text="The captions match the request only weakly (the search's similarity floors): a "
+        "description from them may describe other findings"
+    )
+    model = serializers.SerializerMethodField(
+        help_text="The language model that would answer: the configured one, or the offline fallback"
+    )
 
     def get_model(self, preview: dict) -> str:
-        return model_label(settings.MIRAGE_LLM_MODEL)
+        return selectors.model_availability().llm_label

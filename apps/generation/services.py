@@ -37,6 +37,7 @@ from apps.generation.selectors import (
     FAST_UNAVAILABLE,
     GENERATE_UNAVAILABLE,
     captions_key,
+    citation_check,
     description_cached,
     description_preview,
     model_availability,
@@ -213,24 +214,50 @@ def generation_submit(*, owner, **params) -> Job:
     return _queue_job(owner=owner, kind=Job.GENERATE, params=checked)
 
 
+class WeakMatch(JobError):
+    """The captions match the request only weakly and the caller asked to be told first: nothing was
+    queued. `previews` are the captions and prompts found (description_preview's), for the page."""
+
+    def __init__(self, previews: list[dict]) -> None:
+        weak = [preview["query"] for preview in previews if preview["weak"]]
+        super().__init__(
+            f"The captions found for “{'”, “'.join(weak)}” match only weakly, so a description written from "
+            "them may describe other findings. Nothing was started; try other words, or write it anyway.",
+            status=409,
+        )
+        self.previews = previews
+
+
 def description_submit(
-    *, owner, queries: list[str] | None = None, arithmetic: Arithmetic | None = None, k: int = DEFAULT_K
+    *,
+    owner,
+    queries: list[str] | None = None,
+    arithmetic: Arithmetic | None = None,
+    k: int = DEFAULT_K,
+    unless_weak: bool = False,
 ) -> Job:
     """A description of each query (two for a comparison, or the two columns of a concept arithmetic)
     from its top-k retrieved captions.
 
-    Retrieval happens here, so the page can cite exactly the captions the model was given. When every
+    Retrieval happens here, so the page can cite exactly the captions the model was given; each item
+    keeps whether its captions matched only weakly, so the answer is shown under that warning. With
+    `unless_weak`, a weak match queues nothing and raises WeakMatch (the page asks first). When every
     answer is cached for the configured model, the job is finished at once and no worker is involved.
     """
+    previews = description_preview(queries=queries, arithmetic=arithmetic, k=k)
     items = []
-    for index, preview in enumerate(description_preview(queries=queries, arithmetic=arithmetic, k=k)):
+    for index, preview in enumerate(previews):
         if not preview["sources"]:
             raise JobError(
                 f"No image captions matched “{preview['query']}”, so there is nothing to ground a "
                 "description in.",
                 "q" if index == 0 else "q2",
             )
-        items.append({"query": preview["query"], "k": k, "sources": preview["sources"]})
+        items.append(
+            {"query": preview["query"], "k": k, "sources": preview["sources"], "weak": preview["weak"]}
+        )
+    if unless_weak and any(preview["weak"] for preview in previews):
+        raise WeakMatch(previews)
 
     cached = [
         description_cached(query=item["query"], model=settings.MIRAGE_LLM_MODEL, k=k, sources=item["sources"])
@@ -342,8 +369,10 @@ def description_store(
     new_tokens: int,
     seconds: float,
 ) -> Description:
-    """Cache an answer; an identical one stored meanwhile (two jobs, same question) is kept instead."""
+    """Cache an answer with the share of its sentences that cite a caption it was given; an identical
+    one stored meanwhile (two jobs, same question) is kept instead."""
     key = captions_key(sources)
+    cited_share = citation_check(answer=answer, sources=len(sources)).cited_share
     try:
         with transaction.atomic():
             return Description.objects.create(
@@ -356,6 +385,7 @@ def description_store(
                 prompt=prompt,
                 answer=answer,
                 is_fallback=is_fallback,
+                cited_share=cited_share,
                 new_tokens=new_tokens,
                 seconds=round(seconds, 2),
             )

@@ -24,8 +24,9 @@ GENERATE_FIELDS = ("prompt", "negative_prompt", "mode", "steps", "guidance", "se
 def generate(request: HttpRequest) -> HttpResponse:
     """The generation form; `?prompt=` (and the other fields) pre-fill it, e.g. from a search."""
     status = 200
+    available = selectors.model_availability()
     if request.method == "POST":
-        form = GenerateForm(request.POST)
+        form = GenerateForm(request.POST, available=available)
         if form.is_valid():
             try:
                 job = services.generation_submit(owner=request.user, **form.params())
@@ -38,9 +39,10 @@ def generate(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = GenerateForm(
-            initial={name: request.GET[name] for name in GENERATE_FIELDS if request.GET.get(name)}
+            initial={name: request.GET[name] for name in GENERATE_FIELDS if request.GET.get(name)},
+            available=available,
         )
-    context = {"form": form, "available": selectors.model_availability()}
+    context = {"form": form, "available": available}
     return render(request, "generation/generate.html", context, status=status)
 
 
@@ -57,7 +59,11 @@ def _arithmetic(data) -> Arithmetic | None:
 
 @login_required
 def describe(request: HttpRequest) -> HttpResponse:
-    """The description form; with `?q=` it also shows the captions the model will be given."""
+    """The description form; with `?q=` it also shows the captions the model will be given.
+
+    The search pages' one-click "Describe" posts here with `ask_if_weak`: a good match is queued at
+    once (on to the job page); a weak one comes back here with its captions, the warning and "Write it
+    anyway" (the same form without `ask_if_weak`)."""
     status = 200
     preview: list[dict] = []
     if request.method == "POST":
@@ -69,7 +75,10 @@ def describe(request: HttpRequest) -> HttpResponse:
                     queries=form.queries(),
                     arithmetic=_arithmetic(request.POST),
                     k=form.cleaned_data["k"],
+                    unless_weak=bool(request.POST.get("ask_if_weak")),
                 )
+            except services.WeakMatch as exc:
+                preview = exc.previews
             except UserError as exc:
                 form.add_error(exc.field, str(exc))
                 status = exc.status
@@ -96,6 +105,7 @@ def describe(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "preview": preview,
+        "weak": any(item["weak"] for item in preview),
         "available": selectors.model_availability(),
         "arithmetic": {name: data[name] for name in ARITHMETIC_FIELDS if data.get(name)},
     }

@@ -75,12 +75,14 @@ class SearchResult:
     hits: list[SearchHit]
     total: int  # candidates available above the floors (bounded by MAX_CANDIDATES per channel)
     channels: list[str]  # channels that ran
-    notices: list[str]  # one-line explanations, e.g. why a channel did not run
+    notices: list[str]  # one-line explanations for anyone, e.g. that a way of searching did not run
     filters: Filters = NO_FILTERS
     query: str = ""  # the text query, when there is one
     ranking: str = FUSED
     match: str = GOOD  # GOOD, WEAK (no result found by two ways, or under the floor) or NONE
     advice: str = ""  # what to try instead, for a weak or empty result
+    # Why a channel did not run and what installs it (model ids, commands): for administrators only.
+    admin_notes: list[str] = field(default_factory=list)
 
     @property
     def has_next(self) -> bool:
@@ -127,39 +129,50 @@ def _quality(*, ordered: list[tuple[int, float, dict[str, ChannelHit]]], ways: i
 # --- Channels ----------------------------------------------------------------------------------------
 
 
-def _channels(notices: list[str]) -> dict[str, Channel]:
-    """Embedding channels that can run now; for each that cannot, one line in `notices`."""
+# What a student reads when a way of searching cannot run (the reason, with its model id and command,
+# goes to SearchResult.admin_notes and `manage.py models check`).
+UNAVAILABLE = {
+    CLIP: "Matching your words to the pictures themselves is not available on this server, so these results "
+    "come from the captions.",
+    CAPTION: "Searching by caption meaning is not available on this server, so these results come from the "
+    "captions' words.",
+}
+PICTURE_UNAVAILABLE = "Searching by picture is not available on this server."
+PAPER_UNAVAILABLE = (
+    "The paper's ranking orders results by the CLIP model alone, which is not available on this server; "
+    "choose the fused ranking."
+)
+NO_INDEX = "it has no searchable image or caption index yet"
+
+
+def _channels(notices: list[str], admin_notes: list[str]) -> dict[str, Channel]:
+    """Embedding channels that can run now; for each that cannot, one plain line in `notices` and the
+    reason (model id, command) in `admin_notes`."""
     channels = {}
     for name, config in configured_spaces().items():
         channel, reason = channel_for(config)
         if channel is not None:
             channels[name] = channel
-        elif name == CLIP:
-            notices.append(
-                f"Image-space (CLIP) search is off: {reason.rstrip('.')}. Results come from caption search."
-            )
         else:
-            notices.append(reason)
+            notices.append(UNAVAILABLE.get(name, f"The {config.label} is not available on this server."))
+            admin_notes.append(f"{config.label}: {reason.rstrip('.')}.")
     return channels
 
 
+def picture_search_available() -> bool:
+    """Whether this server can search by picture (the CLIP space, encoder and vectors), for the pages
+    to offer the form only where it works."""
+    return channel_for(configured_spaces()[CLIP])[0] is not None
+
+
 def _clip_channel(*, ranking: str = "") -> Channel:
-    """The CLIP image space, or a clear error: image queries and the paper's ranking need it."""
-    channel, reason = channel_for(configured_spaces()[CLIP])
+    """The CLIP image space, or one plain sentence: image queries and the paper's ranking need it (why
+    not, and what installs it, is `manage.py models check`'s to say)."""
+    channel, _ = channel_for(configured_spaces()[CLIP])
     if channel is None and ranking == PAPER:
-        raise QueryError(
-            "The paper's ranking orders results by the CLIP model alone, and the CLIP model cannot be "
-            f"used here: {reason.rstrip('.')}. Choose the fused ranking, or ask an administrator to "
-            "install the model (`manage.py models pull`, then `manage.py embed`).",
-            status=409,
-            field="ranking",
-        )
+        raise QueryError(PAPER_UNAVAILABLE, status=409, field="ranking")
     if channel is None:
-        raise QueryError(
-            f"Searching by image needs the CLIP model, which cannot be used here: {reason.rstrip('.')}. "
-            "An administrator can install it with `manage.py models pull` and then run `manage.py embed`.",
-            status=409,
-        )
+        raise QueryError(PICTURE_UNAVAILABLE, status=409)
     return channel
 
 
@@ -178,6 +191,7 @@ def _page(
     notices: list[str],
     ranking: str = FUSED,
     reorder: Callable[[list], list] | None = None,
+    admin_notes: list[str] | None = None,
 ) -> SearchResult:
     """One page of the fused rankings (`reorder`, when given, re-orders the fused list)."""
     ordered = fuse(rankings, rrf_k=settings.MIRAGE_RRF_K)
@@ -215,6 +229,7 @@ def _page(
         ranking=ranking,
         match=match,
         advice="" if match == GOOD else ADVICE,
+        admin_notes=admin_notes or [],
     )
 
 
@@ -233,7 +248,7 @@ def _by_description(
     pseudo-description stands in (`pseudo_description`)."""
     channel = channels.get(CLIP) or channels.get(CAPTION)
     if channel is None:
-        raise QueryError("Re-ranking needs an embedding space; run `manage.py embed`.", status=409)
+        raise QueryError(f"Re-ranking is not available on this server: {NO_INDEX}.", status=409)
     depth = settings.MIRAGE_RERANK_DEPTH
     space = "CLIP image space" if channel.config.name == CLIP else "caption space"
     if description:
@@ -284,7 +299,8 @@ def text_search(
         exact = exact_nearest_images(space=clip.space, vector=vector, limit=depth, among=candidates)
         return _page(rankings={CLIP: exact}, notices=[], **common)
     notices: list[str] = []
-    channels = _channels(notices)
+    admin_notes: list[str] = []
+    channels = _channels(notices, admin_notes)
     rankings: dict[str, Ranking] = {
         name: nearest_images(
             space=ch.space, vector=ch.encoder.encode_query(query), limit=depth, among=candidates
@@ -295,7 +311,13 @@ def text_search(
     reorder = None
     if ranking == RERANKED:
         reorder = _by_description(description=description, query=query, channels=channels, notices=notices)
-    return _page(rankings=above_floor(rankings, floors()), notices=notices, reorder=reorder, **common)
+    return _page(
+        rankings=above_floor(rankings, floors()),
+        notices=notices,
+        reorder=reorder,
+        admin_notes=admin_notes,
+        **common,
+    )
 
 
 def picture_search(
@@ -356,19 +378,33 @@ def similar_search(
     depth = _depth(k, page)
     label = f"more like {image.external_id}"
     notices: list[str] = []
-    channels = _channels(notices)
+    admin_notes: list[str] = []
+    channels = _channels(notices, admin_notes)
     for name in (CLIP, CAPTION):
         channel = channels.get(name)
         vector = stored_vector(space=channel.space, image_id=image.pk) if channel else None
         if vector is None:
             continue
         if name == CAPTION:
-            notices = ["Image-space (CLIP) search is off here, so these are images with similar captions."]
+            notices = [
+                "Comparing the pictures themselves is not available on this server, so these are images "
+                "with similar captions."
+            ]
         ranking = nearest_images(
             space=channel.space, vector=vector, limit=depth, among=candidates, exclude_id=image.pk
         )
-        return _page(label=label, k=k, page=page, filters=filters, rankings={name: ranking}, notices=notices)
-    raise QueryError("This image has no embedding yet; run `manage.py embed`.", status=409)
+        return _page(
+            label=label,
+            k=k,
+            page=page,
+            filters=filters,
+            rankings={name: ranking},
+            notices=notices,
+            admin_notes=admin_notes,
+        )
+    raise QueryError(
+        "“More like this” is not available for this image: it has not been indexed yet.", status=409
+    )
 
 
 def arithmetic_search(
@@ -391,9 +427,10 @@ def arithmetic_search(
     candidates = searchable_images(filters=filters, user=user)
     depth = _depth(k, page)
     notices: list[str] = []
-    channels = {CLIP: _clip_channel(ranking=PAPER)} if ranking == PAPER else _channels(notices)
+    admin_notes: list[str] = []
+    channels = {CLIP: _clip_channel(ranking=PAPER)} if ranking == PAPER else _channels(notices, admin_notes)
     if not channels:
-        raise QueryError("Concept arithmetic needs an embedding space; run `manage.py embed`.", status=409)
+        raise QueryError(f"Concept arithmetic is not available on this server: {NO_INDEX}.", status=409)
     original, modified = {}, {}
     for name, ch in channels.items():
         combined = terms.vector(ch.encoder.encode_query)
@@ -408,7 +445,7 @@ def arithmetic_search(
             modified[name] = nearest_images(space=ch.space, vector=combined, limit=depth, among=candidates)
     if ranking != PAPER:
         original, modified = above_floor(original, floors()), above_floor(modified, floors())
-    common = {"k": k, "page": page, "filters": filters, "ranking": ranking}
+    common = {"k": k, "page": page, "filters": filters, "ranking": ranking, "admin_notes": admin_notes}
     left_notices, right_notices = list(notices), list(notices)
     left_order = right_order = None
     if ranking == RERANKED:

@@ -14,7 +14,14 @@ from apps.search.filters import filter_choices
 from apps.search.models import RelevanceRating
 from apps.search.params import QueryError, picture_search_params, similar_params, text_search_params
 from apps.search.ratings import ratings_csv, ratings_qrels
-from apps.search.selectors import CHANNEL_LABELS, picture_search, similar_search, text_search
+from apps.search.selectors import (
+    CHANNEL_LABELS,
+    PICTURE_UNAVAILABLE,
+    picture_search,
+    picture_search_available,
+    similar_search,
+    text_search,
+)
 from apps.search.services import may_rate, relevance_rate
 
 EXAMPLE_QUERIES = [
@@ -44,6 +51,9 @@ def _context(request: HttpRequest, **extra) -> dict[str, object]:
         "k": request.GET.get("k", "20"),
         "params": request.GET,
         "max_upload_mb": settings.MIRAGE_MAX_UPLOAD_BYTES // 2**20,
+        # The image form is offered only where it can run; elsewhere it is disabled with one sentence.
+        "picture_search": picture_search_available(),
+        "picture_unavailable": PICTURE_UNAVAILABLE,
         **filter_choices(),
         **extra,
     }

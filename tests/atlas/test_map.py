@@ -100,5 +100,8 @@ def test_an_empty_query_is_a_json_error(client, corpus):
 
 def test_the_map_page_explains_itself_and_without_vectors_says_how_to_make_some(client, db):
     page = client.get("/map/").content.decode()
-    assert "Map of the corpus" in page and "manage.py embed --space caption" in page
+    assert "Map of the corpus" in page and "The map is not available on this server yet." in page
+    assert "manage.py" not in page  # a student reads one plain sentence; the commands are for staff
+    client.force_login(factories.user(is_staff=True))
+    assert "manage.py embed --space caption" in client.get("/map/").content.decode()
     assert client.get("/map/points.json?space=nowhere").status_code == 404

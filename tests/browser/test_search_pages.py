@@ -29,7 +29,8 @@ def test_a_student_searches_opens_a_result_and_sees_where_it_comes_from(live_ser
     assert "pneumothorax" in first.locator(".caption").inner_text()
     assert first.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")  # thumbnail loads
     assert "caption meaning" in first.locator(".found").inner_text()
-    assert page.get_by_role("status").first.inner_text().startswith("Image-space (CLIP) search is off")
+    notice = page.get_by_role("status").first.inner_text()
+    assert notice.startswith("Matching your words to the pictures themselves is not available on this server")
 
     first.locator(".caption a").click()
     page.wait_for_url("**/images/*/")
@@ -43,3 +44,29 @@ def test_a_student_searches_opens_a_result_and_sees_where_it_comes_from(live_ser
 def test_an_empty_query_shows_a_message_on_the_page(live_server, page):
     page.goto(live_server.url + "/?q=+++")
     assert "Type what you are looking for" in page.get_by_role("alert").inner_text()
+
+
+def test_describe_is_one_click_from_the_results_and_a_weak_match_asks_first(live_server, page):
+    from apps.generation.models import Job
+    from tests.browser.conftest import log_in_context
+
+    log_in_context(page.context, factories.user())
+    factories.images("Chest radiograph showing a right-sided pneumothorax.", "Axial CT of the abdomen.")
+    call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
+
+    page.goto(live_server.url + "/?q=pneumothorax+chest+radiograph")
+    page.get_by_role("button", name="Describe it from the captions").click()
+    page.wait_for_url("**/generate/jobs/*/")
+    good = Job.objects.get()
+
+    page.goto(live_server.url + "/?q=collapsed+lung")
+    page.get_by_role("button", name="Describe it from the captions").click()
+    page.wait_for_url("**/generate/describe/")
+    warning = page.locator("#weak-match").inner_text()
+    nothing_yet = Job.objects.count()
+    page.get_by_role("button", name="Write it anyway").click()
+    page.wait_for_url("**/generate/jobs/*/")
+
+    assert good.params["items"][0]["weak"] is False
+    assert "only weakly" in warning and nothing_yet == 1
+    assert Job.objects.latest("pk").params["items"][0]["weak"] is True

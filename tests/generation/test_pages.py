@@ -236,7 +236,9 @@ def test_without_the_configured_language_model_smollm2_answers_and_the_page_says
     assert "The configured language model is not installed on this server." in page
     assert "The bundled SmolLM2-135M-Instruct answered instead" in page
     assert "nobody-here/no-such-llm" not in page and "manage.py" not in page  # admin words stay out
-    assert "Written by SmolLM2-135M-Instruct (the offline fallback)" in page
+    assert (
+        'Written by <strong class="answered-by">SmolLM2-135M-Instruct</strong> (the offline fallback)' in page
+    )
     assert "&lt;|im_start|&gt;user" in page  # its own chat template, shown under "Show prompt"
 
 
@@ -356,3 +358,50 @@ def test_generate_again_is_replaced_by_the_plain_sentence_once_the_model_is_gone
 
     assert "Generate again with these settings" not in page
     assert "Generating images is not available on this server." in page
+
+
+def _fast_mode_missing(settings):
+    settings.MIRAGE_DIFFUSION_LORA = "nobody-here/no-such-lcm-lora"
+
+
+def test_without_the_fast_adapter_fast_mode_is_disabled_and_quality_chosen_up_front(client, author, settings):
+    _fast_mode_missing(settings)
+
+    page = client.get(reverse("generation:generate"), {"prompt": "brain MRI"}).content.decode()
+
+    assert re.search(r'<input type="radio" name="mode" value="fast"[^>]* disabled', page)
+    assert re.search(r'<input type="radio" name="mode" value="quality"[^>]* checked', page)
+    assert (
+        "(quality mode only)" in page
+        and "Fast mode is not available on this server; quality mode is." in page
+    )
+    assert "nobody-here" not in page and "manage.py" not in page
+
+
+def test_making_a_fast_image_again_without_the_adapter_starts_from_quality_settings(client, author, settings):
+    _fast_mode_missing(settings)
+
+    page = client.get(
+        reverse("generation:generate"),
+        {"prompt": "brain MRI", "mode": "fast", "steps": "4", "guidance": "1.5"},
+    ).content.decode()
+
+    assert re.search(r'value="quality"[^>]* checked', page)
+    assert 'name="steps" value="4"' not in page  # 4 steps is no quality-mode setting
+
+
+def test_the_generate_page_names_the_installed_models(client, author, tiny_models):
+    page = client.get(reverse("generation:generate")).content.decode()
+
+    assert "Installed here: pipeline, with the LCM-LoRA adapter for fast mode." in page
+    assert "disabled" not in page.split('name="mode"')[1].split(">")[0]
+
+
+def test_a_real_image_page_offers_no_generate_link_when_the_model_is_missing(client, author, settings):
+    _diffusion_missing(settings)
+    (image,) = factories.images("Chest X-ray: pneumothorax.")
+
+    page = client.get(reverse("corpus:image_detail", args=[image.pk])).content.decode()
+
+    assert "Generate a synthetic image from this caption" not in page
+    assert reverse("generation:generate") + "?prompt=" not in page

@@ -132,8 +132,11 @@ def test_offline_the_clip_channel_is_off_and_says_so_in_one_line():
     result = text_search(query="pneumothorax", k=3)
 
     assert "clip" not in result.channels
-    assert len(result.notices) == 1
-    assert "CLIP" in result.notices[0] and "caption search" in result.notices[0]
+    assert result.notices == [
+        "Matching your words to the pictures themselves is not available on this server, so these results "
+        "come from the captions."
+    ]
+    assert len(result.admin_notes) == 1 and "CLIP image space" in result.admin_notes[0]  # why, for staff
 
 
 def test_with_a_clip_model_installed_the_clip_channel_joins_the_fusion(settings, tiny_clip_dir):

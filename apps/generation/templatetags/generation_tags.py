@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import template
 
 from apps.generation.selectors import DEFAULT_K, K_RANGE, model_availability
@@ -9,9 +11,16 @@ from apps.generation.selectors import DEFAULT_K, K_RANGE, model_availability
 register = template.Library()
 
 
+@register.simple_tag
+def generation_available():
+    """What this server can run (selectors.model_availability), for pages outside this app."""
+    return model_availability()
+
+
 @register.inclusion_tag("generation/_search_actions.html", takes_context=True)
 def search_actions(context, result, index: int = 1) -> dict:
-    """Generate and describe buttons under a search result, disabled when this server cannot run them."""
+    """Generate and describe buttons under a search result, disabled when this server cannot run them.
+    Describe is one click (a POST to the describe page); `describe_query` is the preview page's query."""
     params, arithmetic = context.get("params") or {}, {}
     if context.get("mode") == "arith" and (params.get("add") or params.get("sub")):
         # The modified column's captions are its own (q + add − sub), not those of a search for "q add".
@@ -20,6 +29,7 @@ def search_actions(context, result, index: int = 1) -> dict:
     return {
         "result": result,
         "arithmetic": arithmetic,
+        "describe_query": urlencode(arithmetic or {"q": result.query}),
         "index": index,
         "user": context.get("user"),
         "request": context.get("request"),
