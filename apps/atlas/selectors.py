@@ -28,7 +28,7 @@ def atlas_spaces() -> list[str]:
 def _space(name: str) -> EmbeddingSpace:
     space = EmbeddingSpace.objects.filter(name=name).first()
     if space is None:
-        raise AtlasError(f"No embedding space named “{name}”; run `manage.py embed`.", status=404)
+        raise AtlasError(f"There is no map of a “{name}” space on this server.", status=404)
     return space
 
 

@@ -32,7 +32,7 @@ def atlas_build(*, space: EmbeddingSpace, seed: int = 0) -> AtlasMap:
     ids = np.fromiter(rows.values_list("image_id", flat=True).iterator(chunk_size=10_000), dtype=np.int64)
     if len(ids) < 2:
         raise AtlasError(
-            f"The {space.name} space has fewer than two vectors; run `manage.py embed --space {space.name}`.",
+            f"Too few images are indexed in the {space.name} space to draw a map yet.",
             status=409,
         )
     total = len(ids)
