@@ -74,11 +74,16 @@ def bar_chart(bars, *, title: str, max_value: float | None = None, unit: str = "
 
 @register.simple_tag
 def score_bins(students) -> list[tuple[str, int]]:
-    """Quiz results: how many students' best attempt scored in each tenth (StudentResult.best.percent)."""
-    return histogram(s.best.percent for s in students if s.best is not None)
+    """Quiz results: how many students' best attempt scored in each tenth (StudentResult.best.percent);
+    no bins at all while no one has handed in an attempt (there is nothing to draw)."""
+    percents = [s.best.percent for s in students if s.best is not None]
+    return histogram(percents) if percents else []
 
 
 @register.simple_tag
 def difficulty_bars(stats) -> list[tuple[str, float]]:
-    """Quiz results: the share of right answers per question (QuestionStat), unanswered ones as 0."""
+    """Quiz results: the share of right answers per question (QuestionStat), unanswered ones as 0;
+    no bars at all while no question has been answered."""
+    if not any(stat.percent_correct is not None for stat in stats):
+        return []
     return [(f"Q{stat.number}", stat.percent_correct or 0) for stat in stats]
