@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.ratelimit import rate_limited
 from apps.corpus.selectors import corpus_counts, image_get_for_user
+from apps.search.evaluation import evaluation_dir, latest_evaluations
 from apps.search.filters import filter_choices
 from apps.search.models import RelevanceRating
 from apps.search.params import QueryError, picture_search_params, similar_params, text_search_params
@@ -139,3 +140,13 @@ def ratings_page(request: HttpRequest) -> HttpResponse:
         "raters": ratings.values("rater").distinct().count(),
     }
     return render(request, "search/ratings.html", context)
+
+
+@login_required
+def evaluation_page(request: HttpRequest) -> HttpResponse:
+    """Staff: the newest retrieval evaluation of each protocol (the CSV `evaluate_retrieval` wrote)."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can see the retrieval evaluation.")
+    tables, problems = latest_evaluations()
+    context = {"tables": tables, "problems": problems, "folder": evaluation_dir()}
+    return render(request, "search/evaluation.html", context)

@@ -1,4 +1,5 @@
-"""Small SVG charts drawn on the server (no JavaScript, no chart library): `{% bar_chart %}`.
+"""Small SVG charts drawn on the server (no JavaScript, no chart library): `{% bar_chart %}`, and
+`{% grouped_bar_chart %}` for several series side by side.
 
 {% load charts %}
 {% score_bins students as bins %}{% bar_chart bins title="Best score per student" unit="students" %}
@@ -31,31 +32,37 @@ def histogram(percents: Iterable[float], *, width: int = 10) -> list[tuple[str, 
     ]
 
 
-def bar_geometry(bars: Sequence[tuple[str, float]], *, max_value: float | None = None) -> dict:
-    """Where each bar goes in a WIDTH × HEIGHT box, with a few round ticks on the value axis."""
-    top = max_value if max_value else max([value for _, value in bars] + [1])
+def grouped_bar_geometry(
+    groups: Sequence[tuple[str, Sequence[float]]], *, max_value: float | None = None
+) -> dict:
+    """Where each bar goes in a WIDTH × HEIGHT box: a slot per group, its bars side by side (one per
+    series, `series` their index), with a few round ticks on the value axis."""
+    top = max_value if max_value else max([float(v) for _, values in groups for v in values] + [1])
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / max(len(bars), 1)
+    slot = plot_w / max(len(groups), 1)
     drawn = []
-    for i, (label, value) in enumerate(bars):
-        h = plot_h * (float(value) / top) if top else 0
-        drawn.append(
-            {
-                "label": label,
-                "value": value,
-                "x": round(LEFT + i * slot + slot * 0.12, 1),
-                "w": round(slot * 0.76, 1),
-                "y": round(TOP + plot_h - h, 1),
-                "h": round(h, 1),
-                "cx": round(LEFT + (i + 0.5) * slot, 1),
-            }
-        )
+    for i, (label, values) in enumerate(groups):
+        bar_w = slot * 0.76 / max(len(values), 1)
+        bars = []
+        for j, value in enumerate(values):
+            h = plot_h * (float(value) / top) if top else 0
+            bars.append(
+                {
+                    "series": j,
+                    "value": value,
+                    "x": round(LEFT + i * slot + slot * 0.12 + j * bar_w, 1),
+                    "w": round(bar_w, 1),
+                    "y": round(TOP + plot_h - h, 1),
+                    "h": round(h, 1),
+                }
+            )
+        drawn.append({"label": label, "cx": round(LEFT + (i + 0.5) * slot, 1), "bars": bars})
     ticks = [
         {"value": round(top * f, 1 if top < 10 else None), "y": round(TOP + plot_h * (1 - f), 1)}
         for f in (0, 0.5, 1)
     ]
     return {
-        "bars": drawn,
+        "groups": drawn,
         "ticks": ticks,
         "width": WIDTH,
         "height": HEIGHT,
@@ -66,10 +73,31 @@ def bar_geometry(bars: Sequence[tuple[str, float]], *, max_value: float | None =
     }
 
 
+def bar_geometry(bars: Sequence[tuple[str, float]], *, max_value: float | None = None) -> dict:
+    """One bar per label: groups of one."""
+    geometry = grouped_bar_geometry([(label, [value]) for label, value in bars], max_value=max_value)
+    groups = geometry.pop("groups")
+    geometry["bars"] = [{"label": g["label"], "cx": g["cx"], **g["bars"][0]} for g in groups]
+    return geometry
+
+
 @register.inclusion_tag("charts/_bars.html")
 def bar_chart(bars, *, title: str, max_value: float | None = None, unit: str = "") -> dict:
     bars = [(str(label), value if value is not None else 0) for label, value in bars]
     return {"title": title, "unit": unit, **bar_geometry(bars, max_value=max_value)}
+
+
+@register.inclusion_tag("charts/_grouped_bars.html")
+def grouped_bar_chart(groups, *, series, title: str, max_value: float | None = None) -> dict:
+    """Bars side by side in each group: `groups` is [(label, [value per series])], `series` the names
+    of the series (drawn in their own colours, named in a key under the chart)."""
+    groups = [(str(label), [v if v is not None else 0 for v in values]) for label, values in groups]
+    geometry = grouped_bar_geometry(groups, max_value=max_value)
+    names = list(series)
+    for group in geometry["groups"]:
+        for bar in group["bars"]:
+            bar["name"] = names[bar["series"]] if bar["series"] < len(names) else ""
+    return {"title": title, "series": names, **geometry}
 
 
 @register.simple_tag
