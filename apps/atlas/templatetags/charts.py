@@ -17,6 +17,7 @@ register = template.Library()
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 36, 8, 12, 34
+MAX_BAR = 64  # a chart of few bars keeps them slim
 
 
 def histogram(percents: Iterable[float], *, width: int = 10) -> list[tuple[str, int]]:
@@ -37,20 +38,25 @@ def grouped_bar_geometry(
 ) -> dict:
     """Where each bar goes in a WIDTH × HEIGHT box: a slot per group, its bars side by side (one per
     series, `series` their index), with a few round ticks on the value axis."""
-    top = max_value if max_value else max([float(v) for _, values in groups for v in values] + [1])
+    values = [v for _, group in groups for v in group]
+    top = max_value if max_value else max([float(v) for v in values] + [1])
+    counts = not max_value and all(isinstance(v, int) for v in values)
+    if counts:
+        top = max(2, top + top % 2)  # whole numbers at every tick (0, half, top)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(groups), 1)
     drawn = []
-    for i, (label, values) in enumerate(groups):
-        bar_w = slot * 0.76 / max(len(values), 1)
+    for i, (label, group) in enumerate(groups):
+        bar_w = min(slot * 0.76 / max(len(group), 1), MAX_BAR)
+        start = LEFT + (i + 0.5) * slot - bar_w * len(group) / 2  # the group centred in its slot
         bars = []
-        for j, value in enumerate(values):
+        for j, value in enumerate(group):
             h = plot_h * (float(value) / top) if top else 0
             bars.append(
                 {
                     "series": j,
                     "value": value,
-                    "x": round(LEFT + i * slot + slot * 0.12 + j * bar_w, 1),
+                    "x": round(start + j * bar_w, 1),
                     "w": round(bar_w, 1),
                     "y": round(TOP + plot_h - h, 1),
                     "h": round(h, 1),
@@ -58,7 +64,7 @@ def grouped_bar_geometry(
             )
         drawn.append({"label": label, "cx": round(LEFT + (i + 0.5) * slot, 1), "bars": bars})
     ticks = [
-        {"value": round(top * f, 1 if top < 10 else None), "y": round(TOP + plot_h * (1 - f), 1)}
+        {"value": round(top * f, None if counts or top >= 10 else 1), "y": round(TOP + plot_h * (1 - f), 1)}
         for f in (0, 0.5, 1)
     ]
     return {
