@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -48,3 +49,13 @@ def test_counts_get_whole_ticks_and_few_bars_stay_slim_and_centred():
     assert widths == {64}
     middle = alone["bars"][1]
     assert middle["x"] + middle["w"] / 2 == pytest.approx(alone["cx"], abs=0.1)
+
+
+def test_many_bars_label_only_every_few_so_labels_never_overlap_yet_every_title_stays():
+    stats = [SimpleNamespace(number=n, percent_correct=50) for n in range(1, 41)]
+    html = Template(
+        '{% load charts %}{% difficulty_bars stats as bars %}{% bar_chart bars title="t" max_value=100 %}'
+    ).render(Context({"stats": stats}))
+    labels = re.findall(r'<text class="label"[^>]*>(Q\d+)</text>', html)
+    assert labels[:3] == ["Q1", "Q4", "Q7"] and len(labels) == 14
+    assert html.count("<title>") == 40

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from django import template
@@ -18,6 +19,7 @@ register = template.Library()
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 36, 8, 12, 34
 MAX_BAR = 64  # a chart of few bars keeps them slim
+LABEL_ROOM = 40  # below this much width per slot, only every few groups are labelled
 
 
 def histogram(percents: Iterable[float], *, width: int = 10) -> list[tuple[str, int]]:
@@ -45,6 +47,7 @@ def grouped_bar_geometry(
         top = max(2, top + top % 2)  # whole numbers at every tick (0, half, top)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(groups), 1)
+    every = math.ceil(LABEL_ROOM / slot)  # labels that would overlap are skipped (the titles keep them all)
     drawn = []
     for i, (label, group) in enumerate(groups):
         bar_w = min(slot * 0.76 / max(len(group), 1), MAX_BAR)
@@ -62,7 +65,8 @@ def grouped_bar_geometry(
                     "h": round(h, 1),
                 }
             )
-        drawn.append({"label": label, "cx": round(LEFT + (i + 0.5) * slot, 1), "bars": bars})
+        cx = round(LEFT + (i + 0.5) * slot, 1)
+        drawn.append({"label": label, "cx": cx, "bars": bars, "labelled": i % every == 0})
     ticks = [
         {"value": round(top * f, None if counts or top >= 10 else 1), "y": round(TOP + plot_h * (1 - f), 1)}
         for f in (0, 0.5, 1)
@@ -83,7 +87,9 @@ def bar_geometry(bars: Sequence[tuple[str, float]], *, max_value: float | None =
     """One bar per label: groups of one."""
     geometry = grouped_bar_geometry([(label, [value]) for label, value in bars], max_value=max_value)
     groups = geometry.pop("groups")
-    geometry["bars"] = [{"label": g["label"], "cx": g["cx"], **g["bars"][0]} for g in groups]
+    geometry["bars"] = [
+        {"label": g["label"], "cx": g["cx"], "labelled": g["labelled"], **g["bars"][0]} for g in groups
+    ]
     return geometry
 
 
