@@ -314,6 +314,11 @@ class QuestionStat:
         share = self.share_correct
         return None if share is None else round(100 * share)
 
+    @property
+    def percent_wrong(self) -> int | None:
+        percent = self.percent_correct
+        return None if percent is None else 100 - percent
+
 
 def _student_result(user) -> StudentResult:
     # Sign-up asks for no name: the username stands in, so the name column is never empty.
@@ -356,3 +361,25 @@ def quiz_question_stats(*, quiz: Quiz) -> list[QuestionStat]:
         QuestionStat(number=number, question=q, answered=q.answered, correct=q.correct)
         for number, q in enumerate(counted, start=1)
     ]
+
+
+def quiz_images_by_share_wrong(*, stats: list[QuestionStat], viewer) -> list[QuestionStat]:
+    """The images the quiz asks about, the one the class got wrong most often first: the answers to
+    every question about an image added together (a set may ask about one image several ways), each
+    as a `QuestionStat` whose `number` is its first question's. Images never answered are left out,
+    and so are those the viewer may no longer see (a generated image moderation took back)."""
+    by_image: dict[int, QuestionStat] = {}
+    for stat in stats:
+        if not stat.answered:
+            continue
+        seen = by_image.get(stat.question.image_id)
+        if seen is None:
+            by_image[stat.question.image_id] = QuestionStat(
+                number=stat.number, question=stat.question, answered=stat.answered, correct=stat.correct
+            )
+        else:
+            seen.answered += stat.answered
+            seen.correct += stat.correct
+    visible = set(images_visible_to(viewer).filter(pk__in=by_image).values_list("pk", flat=True))
+    ranked = [stat for pk, stat in by_image.items() if pk in visible]
+    return sorted(ranked, key=lambda s: (-(s.answered - s.correct) / s.answered, -s.answered, s.number))

@@ -29,6 +29,7 @@ from apps.quizzes.selectors import (
     question_image_choices,
     quiz_facts,
     quiz_get_for_user,
+    quiz_images_by_share_wrong,
     quiz_progress,
     quiz_question_stats,
     quiz_results_by_student,
@@ -321,10 +322,12 @@ def question_delete(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
 @require_GET
 def results(request: HttpRequest, pk: int) -> HttpResponse:
     quiz = quiz_get_for_user(request.user, pk, manage=True)
+    stats = quiz_question_stats(quiz=quiz)
     context = {
         "quiz": quiz,
         "students": quiz_results_by_student(quiz=quiz),
-        "stats": quiz_question_stats(quiz=quiz),
+        "stats": stats,
+        "wrong_images": quiz_images_by_share_wrong(stats=stats, viewer=request.user),
     }
     return render(request, "quizzes/results.html", context)
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -244,3 +245,88 @@ def write_csv(path: Path, scores: list[Score], ks: list[int]) -> None:
                     f"{score.mrr:.4f}",
                 ]
             )
+
+
+def evaluation_dir() -> Path:
+    """Where `evaluate_retrieval` writes its tables by default, and where the staff page reads them."""
+    return Path(settings.VAR_DIR) / "evaluation"
+
+
+@dataclass
+class EvaluationRow:
+    channel: str  # as written, e.g. "fused (caption + text)"
+    queries: int
+    recall: dict[int, float]
+    mrr: float
+
+    @property
+    def short(self) -> str:
+        """The channel's name without its parenthesis (a chart's label under its bars)."""
+        return self.channel.split(" (", 1)[0]
+
+
+@dataclass
+class EvaluationTable:
+    """One protocol's rows from the newest table that holds it."""
+
+    protocol: str
+    path: Path
+    written: datetime
+    ks: list[int]
+    rows: list[EvaluationRow] = field(default_factory=list)
+
+    @property
+    def series(self) -> list[str]:
+        return [f"R@{k}" for k in self.ks]
+
+    @property
+    def chart_groups(self) -> list[tuple[str, list[float]]]:
+        """R@K per channel, for `{% grouped_bar_chart %}`."""
+        return [(row.short, [round(row.recall[k], 3) for k in self.ks]) for row in self.rows]
+
+
+def read_csv(path: Path) -> tuple[list[int], list[tuple[str, EvaluationRow]]]:
+    """A table `write_csv` wrote: its cut-offs and its rows, each with its protocol.
+
+    Raises ValueError (or KeyError, OSError) for a file that is not such a table."""
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+        ks = [int(name[2:]) for name in columns if name.startswith("R@")]
+        if not ks or not {"protocol", "channel", "queries", "MRR"} <= set(columns):
+            raise ValueError("not a table evaluate_retrieval wrote")
+        rows = [
+            (
+                line["protocol"],
+                EvaluationRow(
+                    channel=line["channel"],
+                    queries=int(line["queries"]),
+                    recall={k: float(line[f"R@{k}"]) for k in ks},
+                    mrr=float(line["MRR"]),
+                ),
+            )
+            for line in reader
+        ]
+    return ks, rows
+
+
+def latest_evaluations(*, folder: Path | None = None) -> tuple[list[EvaluationTable], list[str]]:
+    """For each protocol, its rows in the newest CSV of `folder` (default `evaluation_dir()`) that
+    holds it; and a line for each file there that could not be read."""
+    folder = folder or evaluation_dir()
+    tables: dict[str, EvaluationTable] = {}
+    problems: list[str] = []
+    for path in sorted(folder.glob("*.csv"), key=lambda p: p.stat().st_mtime, reverse=True):
+        try:
+            ks, rows = read_csv(path)
+        except (OSError, ValueError, KeyError) as exc:
+            problems.append(f"{path.name}: not read — {exc}")
+            continue
+        written = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        for protocol, row in rows:
+            if protocol not in tables:
+                tables[protocol] = EvaluationTable(protocol=protocol, path=path, written=written, ks=ks)
+            if tables[protocol].path == path:
+                tables[protocol].rows.append(row)
+    # The paper's protocol first, then the others by name.
+    return sorted(tables.values(), key=lambda t: (t.protocol != TEXT_TO_IMAGE, t.protocol)), problems

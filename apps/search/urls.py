@@ -9,4 +9,5 @@ urlpatterns = [
     path("images/<int:pk>/similar/", views.similar_page, name="similar"),
     path("search/rate/", views.rate_page, name="rate"),
     path("search/ratings/", views.ratings_page, name="ratings"),
+    path("search/evaluation/", views.evaluation_page, name="evaluation"),
 ]

@@ -9,7 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.ratelimit import rate_limited
-from apps.corpus.selectors import corpus_counts, image_get_for_user
+from apps.corpus.selectors import REAL_CORPUS_COMMANDS, corpus_counts, image_get_for_user, only_samples_loaded
+from apps.search.evaluation import evaluation_dir, latest_evaluations
 from apps.search.filters import filter_choices
 from apps.search.models import RelevanceRating
 from apps.search.params import QueryError, picture_search_params, similar_params, text_search_params
@@ -61,8 +62,12 @@ def _context(request: HttpRequest, **extra) -> dict[str, object]:
 
 @rate_limited("search", methods=("GET",), when=lambda request: "q" in request.GET)
 def search_page(request: HttpRequest) -> HttpResponse:
-    """Text search (GET, so every result page can be bookmarked)."""
+    """Text search (GET, so every result page can be bookmarked); the home page.
+
+    Staff on a fresh install are told how to load the real corpus (students never see commands)."""
     context = _context(request)
+    if request.user.is_staff and only_samples_loaded():
+        context["real_corpus_commands"] = REAL_CORPUS_COMMANDS
     status = 200
     if "q" in request.GET:
         try:
@@ -149,3 +154,13 @@ def ratings_page(request: HttpRequest) -> HttpResponse:
         "raters": ratings.values("rater").distinct().count(),
     }
     return render(request, "search/ratings.html", context)
+
+
+@login_required
+def evaluation_page(request: HttpRequest) -> HttpResponse:
+    """Staff: the newest retrieval evaluation of each protocol (the CSV `evaluate_retrieval` wrote)."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can see the retrieval evaluation.")
+    tables, problems = latest_evaluations()
+    context = {"tables": tables, "problems": problems, "folder": evaluation_dir()}
+    return render(request, "search/evaluation.html", context)

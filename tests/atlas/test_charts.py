@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
+import pytest
 from django.template import Context, Template
 
-from apps.atlas.templatetags.charts import bar_geometry, histogram
+from apps.atlas.templatetags.charts import bar_geometry, grouped_bar_geometry, histogram
 
 
 def test_scores_fall_into_tenths_and_a_full_score_counts_in_the_top_bin():
@@ -37,3 +39,23 @@ def test_the_quiz_results_charts_render_as_labelled_svg():
     assert "40–49: 2 students" in html and "90–100: 1 students" in html
     assert "Q1: 75 %" in html and "Q2: 0 %" in html
     assert " id=" not in html  # two charts on one page never clash
+
+
+def test_counts_get_whole_ticks_and_few_bars_stay_slim_and_centred():
+    geometry = bar_geometry([("a", 1), ("b", 0), ("c", 3)])
+    assert [tick["value"] for tick in geometry["ticks"]] == [0, 2, 4]
+    (alone,) = grouped_bar_geometry([("clip", [0.2, 0.5, 0.7])], max_value=1)["groups"]
+    widths = {bar["w"] for bar in alone["bars"]}
+    assert widths == {64}
+    middle = alone["bars"][1]
+    assert middle["x"] + middle["w"] / 2 == pytest.approx(alone["cx"], abs=0.1)
+
+
+def test_many_bars_label_only_every_few_so_labels_never_overlap_yet_every_title_stays():
+    stats = [SimpleNamespace(number=n, percent_correct=50) for n in range(1, 41)]
+    html = Template(
+        '{% load charts %}{% difficulty_bars stats as bars %}{% bar_chart bars title="t" max_value=100 %}'
+    ).render(Context({"stats": stats}))
+    labels = re.findall(r'<text class="label"[^>]*>(Q\d+)</text>', html)
+    assert labels[:3] == ["Q1", "Q4", "Q7"] and len(labels) == 14
+    assert html.count("<title>") == 40

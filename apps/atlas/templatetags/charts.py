@@ -1,4 +1,5 @@
-"""Small SVG charts drawn on the server (no JavaScript, no chart library): `{% bar_chart %}`.
+"""Small SVG charts drawn on the server (no JavaScript, no chart library): `{% bar_chart %}`, and
+`{% grouped_bar_chart %}` for several series side by side.
 
 {% load charts %}
 {% score_bins students as bins %}{% bar_chart bins title="Best score per student" unit="students" %}
@@ -8,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from django import template
@@ -16,6 +18,8 @@ register = template.Library()
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 36, 8, 12, 34
+MAX_BAR = 64  # a chart of few bars keeps them slim
+LABEL_ROOM = 40  # below this much width per slot, only every few groups are labelled
 
 
 def histogram(percents: Iterable[float], *, width: int = 10) -> list[tuple[str, int]]:
@@ -31,31 +35,44 @@ def histogram(percents: Iterable[float], *, width: int = 10) -> list[tuple[str, 
     ]
 
 
-def bar_geometry(bars: Sequence[tuple[str, float]], *, max_value: float | None = None) -> dict:
-    """Where each bar goes in a WIDTH × HEIGHT box, with a few round ticks on the value axis."""
-    top = max_value if max_value else max([value for _, value in bars] + [1])
+def grouped_bar_geometry(
+    groups: Sequence[tuple[str, Sequence[float]]], *, max_value: float | None = None
+) -> dict:
+    """Where each bar goes in a WIDTH × HEIGHT box: a slot per group, its bars side by side (one per
+    series, `series` their index), with a few round ticks on the value axis."""
+    values = [v for _, group in groups for v in group]
+    top = max_value if max_value else max([float(v) for v in values] + [1])
+    counts = not max_value and all(isinstance(v, int) for v in values)
+    if counts:
+        top = max(2, top + top % 2)  # whole numbers at every tick (0, half, top)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / max(len(bars), 1)
+    slot = plot_w / max(len(groups), 1)
+    every = math.ceil(LABEL_ROOM / slot)  # labels that would overlap are skipped (the titles keep them all)
     drawn = []
-    for i, (label, value) in enumerate(bars):
-        h = plot_h * (float(value) / top) if top else 0
-        drawn.append(
-            {
-                "label": label,
-                "value": value,
-                "x": round(LEFT + i * slot + slot * 0.12, 1),
-                "w": round(slot * 0.76, 1),
-                "y": round(TOP + plot_h - h, 1),
-                "h": round(h, 1),
-                "cx": round(LEFT + (i + 0.5) * slot, 1),
-            }
-        )
+    for i, (label, group) in enumerate(groups):
+        bar_w = min(slot * 0.76 / max(len(group), 1), MAX_BAR)
+        start = LEFT + (i + 0.5) * slot - bar_w * len(group) / 2  # the group centred in its slot
+        bars = []
+        for j, value in enumerate(group):
+            h = plot_h * (float(value) / top) if top else 0
+            bars.append(
+                {
+                    "series": j,
+                    "value": value,
+                    "x": round(start + j * bar_w, 1),
+                    "w": round(bar_w, 1),
+                    "y": round(TOP + plot_h - h, 1),
+                    "h": round(h, 1),
+                }
+            )
+        cx = round(LEFT + (i + 0.5) * slot, 1)
+        drawn.append({"label": label, "cx": cx, "bars": bars, "labelled": i % every == 0})
     ticks = [
-        {"value": round(top * f, 1 if top < 10 else None), "y": round(TOP + plot_h * (1 - f), 1)}
+        {"value": round(top * f, None if counts or top >= 10 else 1), "y": round(TOP + plot_h * (1 - f), 1)}
         for f in (0, 0.5, 1)
     ]
     return {
-        "bars": drawn,
+        "groups": drawn,
         "ticks": ticks,
         "width": WIDTH,
         "height": HEIGHT,
@@ -66,19 +83,47 @@ def bar_geometry(bars: Sequence[tuple[str, float]], *, max_value: float | None =
     }
 
 
+def bar_geometry(bars: Sequence[tuple[str, float]], *, max_value: float | None = None) -> dict:
+    """One bar per label: groups of one."""
+    geometry = grouped_bar_geometry([(label, [value]) for label, value in bars], max_value=max_value)
+    groups = geometry.pop("groups")
+    geometry["bars"] = [
+        {"label": g["label"], "cx": g["cx"], "labelled": g["labelled"], **g["bars"][0]} for g in groups
+    ]
+    return geometry
+
+
 @register.inclusion_tag("charts/_bars.html")
 def bar_chart(bars, *, title: str, max_value: float | None = None, unit: str = "") -> dict:
     bars = [(str(label), value if value is not None else 0) for label, value in bars]
     return {"title": title, "unit": unit, **bar_geometry(bars, max_value=max_value)}
 
 
+@register.inclusion_tag("charts/_grouped_bars.html")
+def grouped_bar_chart(groups, *, series, title: str, max_value: float | None = None) -> dict:
+    """Bars side by side in each group: `groups` is [(label, [value per series])], `series` the names
+    of the series (drawn in their own colours, named in a key under the chart)."""
+    groups = [(str(label), [v if v is not None else 0 for v in values]) for label, values in groups]
+    geometry = grouped_bar_geometry(groups, max_value=max_value)
+    names = list(series)
+    for group in geometry["groups"]:
+        for bar in group["bars"]:
+            bar["name"] = names[bar["series"]] if bar["series"] < len(names) else ""
+    return {"title": title, "series": names, **geometry}
+
+
 @register.simple_tag
 def score_bins(students) -> list[tuple[str, int]]:
-    """Quiz results: how many students' best attempt scored in each tenth (StudentResult.best.percent)."""
-    return histogram(s.best.percent for s in students if s.best is not None)
+    """Quiz results: how many students' best attempt scored in each tenth (StudentResult.best.percent);
+    no bins at all while no one has handed in an attempt (there is nothing to draw)."""
+    percents = [s.best.percent for s in students if s.best is not None]
+    return histogram(percents) if percents else []
 
 
 @register.simple_tag
 def difficulty_bars(stats) -> list[tuple[str, float]]:
-    """Quiz results: the share of right answers per question (QuestionStat), unanswered ones as 0."""
+    """Quiz results: the share of right answers per question (QuestionStat), unanswered ones as 0;
+    no bars at all while no question has been answered."""
+    if not any(stat.percent_correct is not None for stat in stats):
+        return []
     return [(f"Q{stat.number}", stat.percent_correct or 0) for stat in stats]

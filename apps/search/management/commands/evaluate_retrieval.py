@@ -1,12 +1,19 @@
 import sys
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from apps.search.channels import FULL_TEXT
-from apps.search.evaluation import FUSED, PAPER, RERANKED, evaluate, evaluate_qrels, write_csv
+from apps.search.evaluation import (
+    FUSED,
+    PAPER,
+    RERANKED,
+    evaluate,
+    evaluate_qrels,
+    evaluation_dir,
+    write_csv,
+)
 from apps.search.ratings import read_qrels
 
 
@@ -29,7 +36,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--k", default="1,5,10", help="comma-separated cut-offs (default 1,5,10)")
         parser.add_argument("--limit", type=int, help="evaluate only the first N entries")
-        parser.add_argument("--csv", type=Path, help="where to write the table (default var/evaluation/…)")
+        parser.add_argument(
+            "--csv",
+            type=Path,
+            help="where to write the table (default var/evaluation/…, shown on the page /search/evaluation/)",
+        )
 
     def handle(self, *args, split, qrels, space, k, limit, csv, **options):
         if qrels is not None:
@@ -56,7 +67,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"| {score.protocol} | {score.channel} | {score.queries} | {recall} | {score.mrr:.3f} |"
             )
-        path = csv or Path(settings.VAR_DIR) / "evaluation" / f"retrieval-{split}.csv"
+        path = csv or evaluation_dir() / f"retrieval-{split}.csv"
         write_csv(path, scores, ks)
         self.stdout.write(self.style.SUCCESS(f"written to {path}"))
 
