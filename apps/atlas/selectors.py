@@ -1,5 +1,5 @@
 """What the map page shows: the visible points of a space's map, one point's details, and where a
-query (text, or q + add − sub) and its results fall on the map."""
+query (text, q + add − sub, or an image of the corpus) and its results fall on the map."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from apps.corpus.modality import MODALITIES
 from apps.corpus.models import EmbeddingSpace
 from apps.corpus.selectors import images_visible_to
 from apps.corpus.spaces import CAPTION, configured_spaces
-from apps.search.channels import channel_for
+from apps.search.channels import channel_for, stored_vector
 from apps.search.params import Arithmetic, clean_query
-from apps.search.selectors import arithmetic_search, text_search
+from apps.search.selectors import arithmetic_search, similar_search, text_search
 
 RESULTS_SHOWN = 20
 
@@ -102,3 +102,27 @@ def atlas_place_query(*, space_name: str, terms: Arithmetic, user) -> dict:
     placed["results"] = [hit.image.pk for hit in result.hits]
     placed["notices"] = list(result.notices)
     return placed
+
+
+def atlas_place_image(*, space_name: str, pk: int, user) -> dict:
+    """An image of the corpus as the query: its own point (its stored vector in the map's space) and
+    the images most like it, as "More like this" finds them."""
+    space = _space(space_name)
+    image = images_visible_to(user).filter(pk=pk).first()
+    if image is None:
+        raise AtlasError("No such image.", status=404)
+    atlas, _ = atlas_current(space=space)
+    if atlas is None:
+        raise AtlasError("The map is being built; try again in a minute.", status=409)
+    vector = stored_vector(space=space, image_id=image.pk)
+    if vector is None:
+        raise AtlasError("This image is not on this map yet.", status=409)
+    xy = atlas.basis().project(vector)
+    result = similar_search(image=image, k=RESULTS_SHOWN, user=user)
+    return {
+        "label": f"image {image.external_id}",
+        "q": [float(xy[0]), float(xy[1])],
+        "to": None,
+        "results": [hit.image.pk for hit in result.hits],
+        "notices": list(result.notices),
+    }

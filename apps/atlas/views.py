@@ -6,7 +6,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps.atlas.selectors import atlas_place_query, atlas_point, atlas_points, atlas_spaces
+from apps.atlas.selectors import (
+    atlas_place_image,
+    atlas_place_query,
+    atlas_point,
+    atlas_points,
+    atlas_spaces,
+)
 from apps.atlas.services import AtlasError
 from apps.core.errors import UserError, error_body
 from apps.core.ratelimit import RateLimited, rate_limit_hit
@@ -34,6 +40,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "q": request.GET.get("q", ""),
             "add": request.GET.get("add", ""),
             "sub": request.GET.get("sub", ""),
+            "image": request.GET.get("image", ""),
         },
     )
 
@@ -59,6 +66,13 @@ def place_query(request: HttpRequest) -> JsonResponse:
     """Counted as a search (it runs one)."""
     try:
         rate_limit_hit(scope="search", request=request)
+        image = request.GET.get("image", "")
+        if image and not request.GET.get("q"):  # a typed query wins over the image the map opened with
+            if not image.isdigit():
+                raise AtlasError("The image must be given by its number.", status=400)
+            return JsonResponse(
+                atlas_place_image(space_name=_space_name(request), pk=int(image), user=request.user)
+            )
         terms = arithmetic_params(request.GET)["terms"]
         return JsonResponse(
             atlas_place_query(space_name=_space_name(request), terms=terms, user=request.user)

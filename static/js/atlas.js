@@ -1,6 +1,7 @@
 // The map of the corpus: points from /map/points.json drawn on a canvas (one pass per modality into an
 // offscreen layer, so hovering only redraws the overlay), a grid index for hover and click, and a query
-// placed from /map/query.json (its position, its results ringed, and for arithmetic an arrow q → q + add − sub).
+// placed from /map/query.json (its position, its results ringed, and for arithmetic an arrow q → q + add − sub);
+// an image of the corpus (?image=ID) is placed the same way, with the images most like it.
 (() => {
   "use strict";
   const canvas = document.getElementById("atlas-canvas");
@@ -200,7 +201,7 @@
 
   async function place() {
     const params = new URLSearchParams(new FormData(form));
-    if (!params.get("q")) return;
+    if (!params.get("q") && !params.get("image")) return;
     status.textContent = "Placing the query…";
     const response = await fetch(`${canvas.dataset.query}?${params}`);
     const body = await response.json();
@@ -236,7 +237,7 @@
     fillLegend();
     layout();
     canvas.dataset.drawn = String(data.id.length);
-    if (form.querySelector("[name=q]").value) place();
+    if (form.querySelector("[name=q]").value || form.querySelector("[name=image]")) place();
   });
   let pending = 0;
   window.addEventListener("resize", () => {

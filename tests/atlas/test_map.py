@@ -105,3 +105,31 @@ def test_the_map_page_explains_itself_and_without_vectors_says_how_to_make_some(
     client.force_login(factories.user(is_staff=True))
     assert "manage.py embed --space caption" in client.get("/map/").content.decode()
     assert client.get("/map/points.json?space=nowhere").status_code == 404
+
+
+def test_an_image_of_the_corpus_is_placed_on_its_own_point_with_the_images_most_like_it(client, corpus):
+    body = client.get(f"/map/query.json?image={corpus[0].pk}").json()
+    points = client.get("/map/points.json").json()
+    at = {pk: [x, y] for pk, x, y in zip(points["id"], points["x"], points["y"], strict=True)}
+
+    assert body["label"] == f"image {corpus[0].external_id}" and body["to"] is None
+    assert np.allclose(body["q"], at[corpus[0].pk], atol=1e-3)
+    assert corpus[0].pk not in body["results"] and body["results"][0] == corpus[4].pk  # the other chest film
+
+
+def test_a_typed_query_wins_over_the_image_and_a_hidden_or_malformed_image_is_refused(client, corpus):
+    Image.objects.filter(pk=corpus[1].pk).update(moderation_state=Image.PENDING)
+
+    typed = client.get(f"/map/query.json?image={corpus[0].pk}&q=subdural+haematoma").json()
+    hidden = client.get(f"/map/query.json?image={corpus[1].pk}")
+    malformed = client.get("/map/query.json?image=abc")
+
+    assert typed["label"] == "subdural haematoma"
+    assert hidden.status_code == 404 and malformed.status_code == 400
+
+
+def test_the_image_page_links_to_its_place_on_the_map(client, corpus):
+    page = client.get(f"/images/{corpus[0].pk}/").content.decode()
+    atlas = client.get(f"/map/?image={corpus[0].pk}").content.decode()
+    assert f'href="/map/?image={corpus[0].pk}"' in page
+    assert f'name="image" value="{corpus[0].pk}"' in atlas

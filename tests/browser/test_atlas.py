@@ -54,3 +54,7 @@ def test_the_map_draws_the_corpus_places_a_query_and_a_click_opens_an_image(live
     canvas.click(position={"x": first["x"], "y": first["y"]})
     page.wait_for_url("**/images/*/")
     assert page.locator("dl.facts").count() == 1
+
+    page.get_by_role("link", name="Show on the map").click()  # the image as the query
+    expect(page.locator("#atlas-status")).to_contain_text("best results are ringed")
+    assert page.locator("#atlas-results li a").count() == 3  # the other three images, not itself
