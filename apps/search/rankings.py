@@ -6,5 +6,5 @@ RERANKED = "reranked"
 RANKINGS = {
     FUSED: "Fused: picture content, caption meaning and caption words together",
     PAPER: "The paper's: CLIP cosine similarity only, exact",
-    RERANKED: "Re-ranked by a description (the query and the first captions)",
+    RERANKED: "Re-ranked by a description (experimental: on ROCO it lowers the first hit)",
 }
