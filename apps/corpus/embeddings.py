@@ -19,6 +19,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from pgvector import Vector
 from pgvector.django import HalfVectorField, HnswIndex
+from pgvector.psycopg import register_vector
 
 from apps.corpus import imaging
 from apps.corpus.models import Embedding, EmbeddingSpace, Image
@@ -240,10 +241,16 @@ def _encode_pixels(encoder, pixels, torch) -> np.ndarray:
 
 
 def _copy_vectors(space: EmbeddingSpace, ids: list[int], vectors: np.ndarray) -> None:
-    sql = "COPY corpus_embedding (image_id, space_id, vector) FROM STDIN"
-    with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for image_id, vector in zip(ids, vectors, strict=True):
-            copy.write_row((image_id, space.pk, vector_literal(vector)))
+    """Store vectors with a binary COPY (pgvector's own binary form of each numpy row): ten times the
+    rate of COPY's text form, which spent its time printing and parsing 768 decimals per row
+    (bench/import_roco.py)."""
+    sql = "COPY corpus_embedding (image_id, space_id, vector) FROM STDIN WITH (FORMAT BINARY)"
+    with transaction.atomic():
+        register_vector(connection.connection)  # before the cursor: a cursor copies the types it knows
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            copy.set_types(["int8", "int8", "vector"])
+            for image_id, vector in zip(ids, vectors, strict=True):
+                copy.write_row((image_id, space.pk, np.asarray(vector, dtype=np.float32)))
 
 
 def vector_literal(vector: np.ndarray) -> str:
