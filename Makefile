@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install browser wrk
+.PHONY: run test lint bench install browser redis wrk
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
@@ -15,7 +15,7 @@ run: $(STAMP)
 	$(PY) manage.py models check
 	$(PY) -m mirage_site.serve
 
-test: $(STAMP) browser
+test: $(STAMP) browser redis
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
@@ -54,3 +54,11 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium; \
 	  else echo "chromium is missing and cannot be installed without root: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+# The multi-machine drill (tests/operations/test_beyond_one_machine.py) starts Debian's Redis as its
+# broker; install it when missing, as chromium above.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq redis-server; \
+	  else echo "redis-server is missing and cannot be installed without root: the multi-machine drill will be skipped (apt-get install redis-server)"; fi; }
