@@ -17,12 +17,14 @@ from apps.corpus.selectors import images_visible_to
 from apps.studysets import services
 from apps.studysets.export import studyset_export_response
 from apps.studysets.forms import NoteForm, PublicSearchForm, SaveImageForm, StudySetForm
-from apps.studysets.models import StudySet
+from apps.studysets.models import StudySet, StudySetItem
 from apps.studysets.selectors import (
+    ITEMS_PER_PAGE,
     PUBLIC_PER_PAGE,
     studyset_get_for_user,
     studyset_hidden_count,
     studyset_item_get_for_owner,
+    studyset_item_page,
     studyset_items_visible,
     studyset_notes_visible,
     studysets_owned_by,
@@ -37,6 +39,12 @@ def _problem(request: HttpRequest, message: str, *, status: int) -> HttpResponse
 
 def _link(studyset: StudySet) -> str:
     return reverse("studysets:detail", args=[studyset.pk])
+
+
+def _item_link(item: StudySetItem, user) -> str:
+    """The set's page that shows the item, scrolled to it."""
+    page = studyset_item_page(item=item, user=user)
+    return f"{_link(item.studyset)}{f'?page={page}' if page > 1 else ''}#item-{item.pk}"
 
 
 @login_required
@@ -83,9 +91,10 @@ def public(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int, token: str | None = None) -> HttpResponse:
     studyset = studyset_get_for_user(request.user, pk, token=token)
     is_owner = request.user.is_authenticated and studyset.owner_id == request.user.pk
+    items = studyset_items_visible(studyset=studyset, user=request.user)
     context = {
         "studyset": studyset,
-        "items": studyset_items_visible(studyset=studyset, user=request.user),
+        "page": Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page")),
         "is_owner": is_owner,
         "show_notes": studyset_notes_visible(studyset=studyset, user=request.user),
         "token": token,
@@ -217,7 +226,7 @@ def item_note(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         return _problem(request, "A note may be at most 2000 characters long.", status=400)
     services.studyset_item_set_note(item=item, note=form.cleaned_data["note"])
     messages.success(request, "Note saved.")
-    return redirect(f"{_link(item.studyset)}#item-{item.pk}")
+    return redirect(_item_link(item, request.user))
 
 
 @login_required
@@ -228,13 +237,14 @@ def item_move(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     if direction not in ("up", "down"):
         return _problem(request, "Move an image up or down.", status=400)
     services.studyset_item_move(item=item, user=request.user, up=direction == "up")
-    return redirect(f"{_link(item.studyset)}#item-{item.pk}")
+    return redirect(_item_link(item, request.user))
 
 
 @login_required
 @require_POST
 def item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     item = studyset_item_get_for_owner(request.user, pk, item_pk)
+    page = studyset_item_page(item=item, user=request.user)  # back to where it was (or the new last page)
     services.studyset_item_remove(item=item)
     messages.success(request, "Removed from the set.")
-    return redirect(_link(item.studyset))
+    return redirect(f"{_link(item.studyset)}{f'?page={page}' if page > 1 else ''}")

@@ -217,6 +217,43 @@ def test_owner_reorders_annotates_and_removes_items_with_plain_forms(client):
     assert list(saved.items.values_list("image__caption", "note")) == [("A first.", "compare with B")]
 
 
+def test_a_long_set_shows_a_hundred_images_a_page_and_reordering_across_pages_returns_to_the_item(client):
+    from apps.studysets.selectors import ITEMS_PER_PAGE
+
+    owner = factories.user()
+    images = factories.images(*(f"Image number {n}." for n in range(1, ITEMS_PER_PAGE + 4)))
+    saved = studyset(owner, images)
+    items = list(saved.items.order_by("position"))
+    client.force_login(owner)
+    detail = reverse("studysets:detail", args=[saved.pk])
+
+    first = client.get(detail).content.decode()
+    second = client.get(detail, {"page": 2}).content.decode()
+
+    assert first.count('<li id="item-') == ITEMS_PER_PAGE and second.count('<li id="item-') == 3
+    assert f"Images 1–{ITEMS_PER_PAGE} of {ITEMS_PER_PAGE + 3}." in first
+    assert f'start="{ITEMS_PER_PAGE + 1}"' in second
+    # The last image of page 1 can move down and the first of page 2 up, across the page boundary.
+    assert f"Move image {ITEMS_PER_PAGE} down" in first and f"Move image {ITEMS_PER_PAGE + 1} up" in second
+    assert "Move image 1 up" not in first and f"Move image {ITEMS_PER_PAGE + 3} down" not in second
+
+    moved = client.post(
+        reverse("studysets:item_move", args=[saved.pk, items[ITEMS_PER_PAGE].pk]), {"direction": "up"}
+    )
+    back = client.post(
+        reverse("studysets:item_move", args=[saved.pk, items[ITEMS_PER_PAGE - 2].pk]), {"direction": "down"}
+    )
+    removed = client.post(reverse("studysets:item_remove", args=[saved.pk, items[-1].pk]))
+
+    assert moved.url == f"{detail}#item-{items[ITEMS_PER_PAGE].pk}"  # image 101 became 100: page 1
+    assert back.url == f"{detail}#item-{items[ITEMS_PER_PAGE - 2].pk}"  # image 100 now, still page 1
+    assert removed.url == f"{detail}?page=2"
+    order = list(saved.items.order_by("position").values_list("pk", flat=True))
+    n = ITEMS_PER_PAGE
+    assert order[n - 2 : n] == [items[n].pk, items[n - 2].pk]
+    assert len(order) == ITEMS_PER_PAGE + 2
+
+
 def test_the_export_holds_each_image_and_a_csv_with_caption_source_licence_and_note(client):
     owner = factories.user()
     kept, rejected = factories.images(
