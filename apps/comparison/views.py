@@ -26,7 +26,7 @@ from apps.core.ratelimit import rate_limited
 from apps.generation.selectors import job_get_for_user, model_availability
 from apps.search.filters import filter_choices
 from apps.search.params import QueryError, arithmetic_params
-from apps.search.selectors import CHANNEL_LABELS, arithmetic_search
+from apps.search.selectors import arithmetic_search
 
 PAIR = "pair"
 ARITHMETIC = "arith"
@@ -52,7 +52,6 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         "mode": mode,
         "params": params,
         "k": params.get("k", str(COMPARE_K)),
-        "channel_labels": CHANNEL_LABELS,
         "pager_base": None,
         "presets": [_preset(base, preset) for preset in DEMO_PRESETS],
         "paper_figure": _preset(base, PAPER_FIGURE),
@@ -122,7 +121,6 @@ def ask_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {
         "mode": mode,
         "params": data,
-        "channel_labels": CHANNEL_LABELS,
         "pager_base": None,
         "available": model_availability(),
         "back_url": _back_url(mode, data),

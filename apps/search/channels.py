@@ -14,7 +14,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
-from django.db.models import F, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Cast
 from pgvector.django import CosineDistance, VectorField
 
@@ -57,13 +57,17 @@ def _encoder_or_reason(spec: str) -> tuple[Encoder | None, str]:
 
 def channel_for(config: SpaceConfig) -> tuple[Channel | None, str]:
     """The space as a searchable channel, or a one-line reason why it cannot run."""
-    space = EmbeddingSpace.objects.filter(name=config.name).first()
+    space = (
+        EmbeddingSpace.objects.filter(name=config.name)
+        .annotate(has_vectors=Exists(Embedding.objects.filter(space=OuterRef("pk"))))
+        .first()
+    )
     if space is not None and space.model != config.model:
         return None, f"The {config.label} was built with another model; run `manage.py embed --rebuild`."
     encoder, reason = _encoder_or_reason(config.model)
     if encoder is None:
         return None, reason
-    if space is None or not space.embeddings.exists():
+    if space is None or not space.has_vectors:
         return None, f"The {config.label} is empty; run `manage.py embed --space {config.name}`."
     return Channel(config=config, space=space, encoder=encoder), ""
 
@@ -118,8 +122,11 @@ def nearest_images(
     ef_search = max(settings.MIRAGE_HNSW_EF_SEARCH, min(limit, 1000))
     # set_config(..., true) lasts until the end of the transaction: the query must run inside it.
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('hnsw.ef_search', %s, true)", [str(ef_search)])
-        cursor.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+        cursor.execute(  # one round trip for both settings
+            "SELECT set_config('hnsw.ef_search', %s, true), "
+            "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+            [str(ef_search)],
+        )
         rows = list(nearest)
     # relaxed_order, and the half-precision order, may put neighbours slightly out of order; order
     # them by their full-precision similarity.

@@ -63,6 +63,11 @@ class SearchHit:
     def found_by(self) -> int:
         return len(self.channels)
 
+    @property
+    def found_by_labels(self) -> list[tuple[str, str, int]]:
+        """(channel, its label, the rank it gave) for each channel that found the image, for the card."""
+        return [(name, CHANNEL_LABELS[name], hit.rank) for name, hit in self.channels.items()]
+
 
 GOOD, WEAK, NONE = "good", "weak", "none"
 
@@ -87,6 +92,11 @@ class SearchResult:
     @property
     def has_next(self) -> bool:
         return self.page * self.k < self.total
+
+    @property
+    def channel_labels(self) -> list[str]:
+        """The labels of the channels that ran, in words for the page."""
+        return [CHANNEL_LABELS[name] for name in self.channels]
 
     @property
     def first_rank(self) -> int:

@@ -16,7 +16,6 @@ from apps.search.models import RelevanceRating
 from apps.search.params import QueryError, picture_search_params, similar_params, text_search_params
 from apps.search.ratings import ratings_csv, ratings_qrels
 from apps.search.selectors import (
-    CHANNEL_LABELS,
     PICTURE_UNAVAILABLE,
     picture_search,
     picture_search_available,
@@ -46,7 +45,6 @@ def _context(request: HttpRequest, **extra) -> dict[str, object]:
     return {
         "pager_base": pager_base(request.GET),
         "examples": EXAMPLE_QUERIES,
-        "channel_labels": CHANNEL_LABELS,
         "counts": corpus_counts(),
         "q": request.GET.get("q", ""),
         "k": request.GET.get("k", "20"),
