@@ -2,7 +2,7 @@
 server acknowledged is in the database.
 
     .venv/bin/python bench/load.py            # 32 clients for 60 s
-    .venv/bin/python bench/load.py --quick    # 8 clients (4 students) for 10 s
+    .venv/bin/python bench/load.py --quick    # 8 clients (4 students) for 5 s
 
 A throw-away installation in a temporary folder (its own embedded PostgreSQL and media): migrate, a small
 corpus with caption embeddings, an instructor's published quiz, one study set and API token per student.
@@ -269,12 +269,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="8 clients (4 students) for 10 s")
+    parser.add_argument("--quick", action="store_true", help="8 clients (4 students) for 5 s")
     parser.add_argument("--clients", type=int)
     parser.add_argument("--seconds", type=int)
     args = parser.parse_args()
     clients = args.clients or (8 if args.quick else 32)
-    seconds = args.seconds or (10 if args.quick else 60)
+    seconds = args.seconds or (5 if args.quick else 60)
     students = 4 if args.quick else STUDENTS  # each one's account, study set and token is set up first
     if clients > 2 * students:
         parser.error(f"at most {2 * students} clients")
