@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -10,8 +11,9 @@ from apps.corpus.models import Image
 
 CORPUS_COUNTS_KEY = "corpus:counts"
 # Counting the image table grows with the corpus, and every search page shows the counts: they are
-# kept in the cache, forgotten by every import batch (`corpus_counts_forget`), and at most this old.
+# kept in the cache, refreshed after every import (`corpus_statistics_refresh`), and at most this old.
 CORPUS_COUNTS_SECONDS = 600
+COMMON_WORDS_KEY = "corpus:caption-word-counts"
 
 
 def corpus_counts() -> dict[str, int]:
@@ -21,6 +23,25 @@ def corpus_counts() -> dict[str, int]:
         images = Image.objects.all()
         counts = {"entries": images.count(), "with_image": images.exclude(file="").count()}
         cache.set(CORPUS_COUNTS_KEY, counts, CORPUS_COUNTS_SECONDS)
+    return counts
+
+
+def caption_word_counts() -> dict[str, int]:
+    """About how many captions hold each of the corpus's most common caption words (search lexemes):
+    PostgreSQL's own statistics of the captions' search vectors (`ANALYZE`, run after every import
+    by `corpus_statistics_refresh`), cached like the counts. Raw SQL: pg_stats has no model."""
+    counts = cache.get(COMMON_WORDS_KEY)
+    if counts is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT word, round(share * greatest(reltuples, 0)) FROM pg_stats, pg_class, "
+                "unnest(most_common_elems::text::text[], most_common_elem_freqs) AS elems(word, share) "
+                "WHERE pg_class.oid = %s::regclass AND schemaname = current_schema() AND tablename = %s "
+                "AND attname = 'search_vector' AND word IS NOT NULL",
+                [Image._meta.db_table, Image._meta.db_table],
+            )
+            counts = {word: int(count) for word, count in cursor.fetchall()}
+        cache.set(COMMON_WORDS_KEY, counts, CORPUS_COUNTS_SECONDS)
     return counts
 
 

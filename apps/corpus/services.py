@@ -29,7 +29,7 @@ from apps.corpus.licences import normalize_licence
 from apps.corpus.modality import derive_modality
 from apps.corpus.models import Dataset, Image
 from apps.corpus.records import EntryRecord, ParseProblem
-from apps.corpus.selectors import CORPUS_COUNTS_KEY
+from apps.corpus.selectors import COMMON_WORDS_KEY, CORPUS_COUNTS_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -242,10 +242,14 @@ def _copy_images(images: list[Image]) -> None:
             copy.write_row([f.get_db_prep_save(f.pre_save(image, add=True), connection) for f in fields])
 
 
-def corpus_counts_forget() -> None:
-    """The corpus changed (an import ran): the next search page counts it again."""
+def corpus_statistics_refresh() -> None:
+    """The corpus changed (an import ran): PostgreSQL's statistics of the image table are refreshed
+    (`ANALYZE`: the planner's, and the common caption words full-text search leaves aside) and the
+    cached counts and common words forgotten, so the next search page reads them again."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Image._meta.db_table}")
     try:
-        cache.delete(CORPUS_COUNTS_KEY)
+        cache.delete_many([CORPUS_COUNTS_KEY, COMMON_WORDS_KEY])
     except DatabaseError:  # no cache table yet (`createcachetable` not run): nothing cached to forget
         logger.info("no cache table; corpus counts were not cached")
 

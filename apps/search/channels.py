@@ -3,7 +3,8 @@
 Each channel ranks the queryset it is given (the images the user may see, filtered:
 `apps.search.filters.searchable_images`) and returns its own ranked list of (image id, similarity);
 reciprocal-rank fusion (RRF) merges them, so a result found by several channels rises, and each
-result keeps which channels found it and at which rank. Raw SQL is left only for `set_config`.
+result keeps which channels found it and at which rank. Raw SQL is left only for `set_config` and for
+reading the lexemes of a query.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pgvector.django import CosineDistance, VectorField
 
 from apps.corpus.embeddings import as_index_vector, vector_literal
 from apps.corpus.models import Embedding, EmbeddingSpace, Image
+from apps.corpus.selectors import caption_word_counts
 from apps.corpus.spaces import SpaceConfig
 from apps.ml.encoders import Encoder, ModelUnavailable, load_encoder
 
@@ -180,16 +182,44 @@ class AnyWordQuery(SearchQuery):
     template = "CAST(replace(CAST(%(function)s(%(expressions)s) AS text), ' & ', ' | ') AS tsquery)"
 
 
+# Full text ranks at most this many captions per query: ts_rank costs microseconds a row, and ranking
+# every caption that shares one common word with the query ("chest") grew with the corpus.
+FULL_TEXT_CANDIDATES = 2_000
+
+
 def full_text_images(*, query: str, limit: int, among: QuerySet[Image]) -> Ranking:
-    """(image id, ts_rank), best first, among `among`; through the captions' GIN index."""
+    """(image id, ts_rank), best first, among `among`; through the captions' GIN index.
+
+    The captions ranked are those holding one of the query's words that are not common (held by more
+    than FULL_TEXT_CANDIDATES captions, `caption_word_counts`: "chest" or "ray" in ROCO at 100k, not
+    "pneumothorax"), and at most FULL_TEXT_CANDIDATES of them; when every word is common, those holding
+    the least common one. All the query's words count in the rank."""
     words = AnyWordQuery(query, config="english")
+    candidates = among.filter(search_vector=_telling_words(query) or words).values("pk")
     ranked = (
-        among.filter(search_vector=words)
+        among.filter(pk__in=candidates[:FULL_TEXT_CANDIDATES])
         .annotate(rank=SearchRank(F("search_vector"), words))
         .order_by("-rank", "pk")
         .values_list("pk", "rank")[:limit]
     )
     return [(image_id, float(rank)) for image_id, rank in ranked]
+
+
+def _telling_words(query: str) -> SearchQuery | None:
+    """The query's words that are not common, OR-ed (the least common one when all are); None when
+    none of its words is common (every caption holding one of them is ranked) or it has no words."""
+    common = {word: n for word, n in caption_word_counts().items() if n > FULL_TEXT_CANDIDATES}
+    if not common:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", [query])
+        lexemes = cursor.fetchone()[0]
+    telling = [word for word in lexemes if word not in common] or sorted(lexemes, key=common.get)[:1]
+    if not telling or len(telling) == len(lexemes):
+        return None
+    # Stemmed already: matched as they are ('simple'), each quoted as a tsquery lexeme.
+    quoted = " | ".join("'" + word.replace("\\", "\\\\").replace("'", "''") + "'" for word in telling)
+    return SearchQuery(quoted, search_type="raw", config="simple")
 
 
 def fuse(rankings: dict[str, Ranking], *, rrf_k: int) -> list[tuple[int, float, dict[str, ChannelHit]]]:

@@ -167,3 +167,37 @@ def test_empty_blank_and_overlong_queries_are_refused_with_a_clear_message(text,
 
 def test_a_query_of_exactly_1000_characters_is_accepted():
     assert len(clean_query("a" * 1000)) == 1000
+
+
+def test_full_text_ranks_the_captions_holding_the_querys_uncommon_words(monkeypatch):
+    from apps.corpus.models import Image
+    from apps.corpus.services import corpus_statistics_refresh
+    from apps.search import channels
+
+    monkeypatch.setattr(channels, "FULL_TEXT_CANDIDATES", 20)  # "common": held by more than 20 captions
+    factories.images(*(f"Chest radiograph number {n}, no finding." for n in range(40)), with_image=False)
+    holding = factories.images(
+        "Chest radiograph showing a right pneumothorax.",
+        "CT of the thorax: a small pneumothorax.",
+        with_image=False,
+    )
+    corpus_statistics_refresh()  # ANALYZE: PostgreSQL counts the caption words
+
+    ranked = channels.full_text_images(query="chest pneumothorax", limit=50, among=Image.objects.all())
+    common_only = channels.full_text_images(query="chest radiograph", limit=50, among=Image.objects.all())
+
+    # Only captions with the uncommon word are ranked; the one that also says "chest" comes first.
+    assert [pk for pk, _ in ranked] == [image.pk for image in holding]
+    # Common words alone: the captions holding the less common one, at most FULL_TEXT_CANDIDATES of them.
+    assert len(common_only) == 20
+
+
+def test_without_word_statistics_full_text_ranks_every_caption_holding_a_query_word():
+    from apps.corpus.models import Image
+    from apps.search.channels import full_text_images
+
+    stored = factories.images(*(f"Chest radiograph number {n}." for n in range(30)), with_image=False)
+
+    ranked = full_text_images(query="chest pneumothorax", limit=50, among=Image.objects.all())
+
+    assert {pk for pk, _ in ranked} == {image.pk for image in stored}

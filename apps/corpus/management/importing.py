@@ -12,7 +12,7 @@ from apps.core.errors import StorageFull
 from apps.corpus.embeddings import embed_space, lacking_vectors
 from apps.corpus.models import Dataset
 from apps.corpus.records import EntryRecord, ParseProblem
-from apps.corpus.services import ImportSummary, corpus_counts_forget, import_records
+from apps.corpus.services import ImportSummary, corpus_statistics_refresh, import_records
 from apps.corpus.spaces import CAPTION, configured_spaces
 from apps.ml.encoders import ModelUnavailable
 
@@ -59,7 +59,7 @@ def write_summary(command: BaseCommand, summary: ImportSummary) -> None:
 def finish_import(command: BaseCommand, *, embed: bool) -> None:
     """Embed the caption space when its encoder is installed (and `embed`), and say which spaces
     still lack vectors and the command that gives them."""
-    corpus_counts_forget()
+    corpus_statistics_refresh()
     for name, config in configured_spaces().items():
         missing = lacking_vectors(config).count()
         if not missing:
