@@ -58,3 +58,38 @@ def test_the_map_draws_the_corpus_places_a_query_and_a_click_opens_an_image(live
     page.get_by_role("link", name="Show on the map").click()  # the image as the query
     expect(page.locator("#atlas-status")).to_contain_text("best results are ringed")
     assert page.locator("#atlas-results li a").count() == 3  # the other three images, not itself
+
+
+def test_the_map_pans_by_dragging_zooms_by_its_buttons_and_a_drag_opens_no_image(live_server, page):
+    factories.images(
+        "Chest radiograph showing a large right pneumothorax.",
+        "Axial CT of the brain with an acute subdural haematoma.",
+        "Ultrasound of the gallbladder with multiple gallstones.",
+    )
+    call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/map/")
+    canvas = page.locator("#atlas-canvas")
+    expect(canvas).to_have_attribute("data-drawn", "3")
+    first = canvas.evaluate(FIRST_POINT)
+
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + first["x"], box["y"] + first["y"])  # a drag that starts on a point
+    page.mouse.down()
+    page.mouse.move(box["x"] + first["x"] + 120, box["y"] + first["y"] + 60, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)  # the sharp redraw once the view rests
+    panned = canvas.evaluate(FIRST_POINT)
+    assert page.url.endswith("/map/")
+    assert (round(panned["x"] - first["x"]), round(panned["y"] - first["y"])) == (120, 60)
+
+    page.get_by_role("button", name="Reset view").click()
+    page.wait_for_timeout(300)
+    assert canvas.evaluate(FIRST_POINT) == first
+    whole = canvas.evaluate("(canvas) => canvas.toDataURL()")
+    page.get_by_role("button", name="Zoom in").click()
+    page.wait_for_timeout(300)
+    assert canvas.evaluate("(canvas) => canvas.toDataURL()") != whole
+    page.get_by_role("button", name="Zoom out").click()
+    page.wait_for_timeout(300)
+    assert canvas.evaluate("(canvas) => canvas.toDataURL()") == whole
