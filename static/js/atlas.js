@@ -1,7 +1,8 @@
 // The map of the corpus: points from /map/points.json drawn on a canvas (one pass per modality into an
 // offscreen layer, so hovering only redraws the overlay), a grid index for hover and click, and a query
 // placed from /map/query.json (its position, its results ringed, and for arithmetic an arrow q → q + add − sub);
-// an image of the corpus (?image=ID) is placed the same way, with the images most like it.
+// an image of the corpus (?image=ID) or, on an image space's map, an uploaded picture (POST /map/picture.json)
+// is placed the same way, with the images most like it.
 // Drag to pan, wheel or the buttons to zoom: while the view moves the layer is only moved and scaled
 // (one image copy per frame, smooth at 100,000 points); once it rests the layer is drawn again, sharp.
 (() => {
@@ -296,13 +297,12 @@
     });
   }
 
-  async function place() {
-    const params = new URLSearchParams(new FormData(form));
-    if (!params.get("q") && !params.get("image")) return;
+  // Place what `request` answers (a query, an image of the corpus, an uploaded picture) on the map.
+  async function place(request) {
     status.textContent = "Placing the query…";
-    const response = await fetch(`${canvas.dataset.query}?${params}`);
+    const response = await request;
     const body = await response.json();
-    if (!response.ok) { status.textContent = body.error.message; return; }
+    if (!response.ok) { status.textContent = body.error.message; return false; }
     placed = body;
     const wanted = new Set(body.results);
     ringed = [];
@@ -317,14 +317,25 @@
       li.append(a); resultsList.append(li);
       detail(id).then((point) => { a.textContent = point.caption.slice(0, 90); });
     }
-    history.replaceState(null, "", `?${params}`);
     layout();
+    return true;
+  }
+
+  async function placeQuery() {
+    const params = new URLSearchParams(new FormData(form));
+    if (!params.get("q") && !params.get("image")) return;
+    if (await place(fetch(`${canvas.dataset.query}?${params}`))) history.replaceState(null, "", `?${params}`);
   }
 
   form.addEventListener("submit", (event) => {
     if (!data) return; // no map yet: let the form load the page
     event.preventDefault();
-    place();
+    placeQuery();
+  });
+  const upload = document.querySelector("form.atlas-upload");
+  upload && upload.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (data) place(fetch(upload.action, { method: "POST", body: new FormData(upload) }));
   });
   form.querySelector("select[name=space]").addEventListener("change", () => form.submit());
 
@@ -337,7 +348,7 @@
     fillLegend();
     layout();
     canvas.dataset.drawn = String(data.id.length);
-    if (form.querySelector("[name=q]").value || form.querySelector("[name=image]")) place();
+    if (form.querySelector("[name=q]").value || form.querySelector("[name=image]")) placeQuery();
   });
   let pending = 0;
   window.addEventListener("resize", () => {

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.browser.conftest import DESKTOP, PHONE, serious_axe_violations, sideways_overflow
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -93,3 +94,32 @@ def test_the_map_pans_by_dragging_zooms_by_its_buttons_and_a_drag_opens_no_image
     page.get_by_role("button", name="Zoom out").click()
     page.wait_for_timeout(300)
     assert canvas.evaluate("(canvas) => canvas.toDataURL()") == whole
+
+
+def test_a_picture_uploaded_on_the_clip_map_is_placed_with_its_nearest_images(
+    live_server, page, browser, settings, tiny_clip_dir
+):
+    settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
+    images = factories.images("Chest radiograph.", "Axial CT of the head.", "Ultrasound of the liver.")
+    call_command("embed", stdout=io.StringIO(), stderr=io.StringIO())
+    with images[1].file.open("rb") as stored:
+        picture = stored.read()
+
+    page.goto(f"{live_server.url}/map/?space=clip")
+    expect(page.locator("#atlas-canvas")).to_have_attribute("data-drawn", "3")
+    page.get_by_label("Or a picture of your own").set_input_files(
+        files=[{"name": "mine.jpg", "mimeType": "image/jpeg", "buffer": picture}]
+    )
+    page.get_by_role("button", name="Place picture").click()
+
+    expect(page.locator("#atlas-status")).to_contain_text("image mine.jpg: its 3 best results are ringed")
+    assert page.locator("#atlas-results li a").first.get_attribute("href") == f"/images/{images[1].pk}/"
+
+    for viewport in (PHONE, DESKTOP):  # the upload form fits a phone and passes axe
+        context = browser.new_context(viewport=viewport, bypass_csp=True)  # axe is injected inline
+        clip_page = context.new_page()
+        clip_page.goto(f"{live_server.url}/map/?space=clip")
+        expect(clip_page.locator("#atlas-canvas")).to_have_attribute("data-drawn", "3")
+        assert sideways_overflow(clip_page) == 0
+        assert serious_axe_violations(clip_page) == []
+        context.close()
