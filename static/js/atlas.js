@@ -25,6 +25,7 @@
   let drawnView = view; // the view the layer, sx/sy and the grid were drawn at
   let sx = null; let sy = null; // every point in the layer's pixels (the drawn view)
   let grid = new Map(); // cells of the layer (points inside it only) → point indices
+  let columns = 0; // cells in a row of the grid
   let layer = null; // offscreen canvas holding the points
   let hovered = -1;
   let placed = null; // {q, to, results}
@@ -84,7 +85,7 @@
     drawnView = { ...view };
     sx = new Float32Array(n); sy = new Float32Array(n);
     grid = new Map();
-    const columns = Math.ceil(width / CELL) + 1;
+    columns = Math.ceil(width / CELL) + 1;
     for (let i = 0; i < n; i++) {
       const x = view.k * bx[i] + view.x; const y = view.k * by[i] + view.y;
       sx[i] = x; sy[i] = y;
@@ -93,7 +94,6 @@
       const cell = grid.get(key);
       if (cell) cell.push(i); else grid.set(key, [i]);
     }
-    grid.columns = columns;
     if (!layer || layer.width !== width || layer.height !== height) {
       layer = document.createElement("canvas");
       layer.width = width; layer.height = height;
@@ -178,9 +178,9 @@
     const reach = RADIUS * ratio * r;
     let best = -1; let bestD = reach * reach;
     const cx = Math.floor(px / CELL); const cy = Math.floor(py / CELL); const span = Math.ceil(reach / CELL);
-    for (let gx = Math.max(0, cx - span); gx <= Math.min(grid.columns - 1, cx + span); gx++) {
+    for (let gx = Math.max(0, cx - span); gx <= Math.min(columns - 1, cx + span); gx++) {
       for (let gy = Math.max(0, cy - span); gy <= cy + span; gy++) {
-        const cell = grid.get(gy * grid.columns + gx);
+        const cell = grid.get(gy * columns + gx);
         if (!cell) continue;
         for (const i of cell) {
           const d = (sx[i] - px) ** 2 + (sy[i] - py) ** 2;
