@@ -1,5 +1,5 @@
-// The map of the corpus: points from /map/points.json drawn on a canvas (one pass per modality into an
-// offscreen layer, so hovering only redraws the overlay), a grid index for hover and click, and a query
+// The map of the corpus: points from /map/points.json drawn on a canvas (one pass per modality into the
+// pixels of an offscreen layer, so hovering only redraws the overlay), a grid index for hover and click, and a query
 // placed from /map/query.json (its position, its results ringed, and for arithmetic an arrow q → q + add − sub);
 // an image of the corpus (?image=ID) or, on an image space's map, an uploaded picture (POST /map/picture.json)
 // is placed the same way, with the images most like it.
@@ -15,6 +15,7 @@
   const resultsList = document.getElementById("atlas-results");
   const form = document.querySelector("form.atlas-query");
   const COLOURS = ["#4cc9f0", "#f72585", "#ffd166", "#06d6a0", "#ff9f1c", "#b388ff", "#90be6d", "#ef476f", "#adb5bd"];
+  const RGB = COLOURS.map((c) => [1, 3, 5].map((at) => parseInt(c.slice(at, at + 2), 16)));
   const PAD = 24;
   const CELL = 8; // px of the hover grid
   const RADIUS = 7; // px within which the pointer picks a point
@@ -98,21 +99,38 @@
       layer = document.createElement("canvas");
       layer.width = width; layer.height = height;
     }
-    const g = layer.getContext("2d");
-    g.clearRect(0, 0, width, height);
+    // Pixels written straight into an ImageData, blended as the canvas would with globalAlpha: at
+    // 100,000 points about twice as fast as a fillRect per point where Chromium draws without a GPU.
+    const image = new ImageData(width, height);
+    const pixels = image.data;
+    const words = new Uint32Array(pixels.buffer); // one pixel each (RGBA bytes, little-endian)
     const size = n > 20000 ? 2 : n > 2000 ? 3 : 5;
     const ratio = window.devicePixelRatio || 1;
     const dot = Math.max(2, Math.round(size * ratio * Math.min(3, Math.sqrt(view.k)))); // points part as you zoom in
-    g.globalAlpha = n > 20000 ? 0.6 : 0.9;
+    const alpha = n > 20000 ? 0.6 : 0.9;
     for (let m = 0; m < COLOURS.length; m++) {
-      g.fillStyle = COLOURS[m];
+      const [red, green, blue] = RGB[m];
+      const alone = ((Math.round(alpha * 255) << 24) | (blue << 16) | (green << 8) | red) >>> 0; // on nothing
       for (let i = 0; i < n; i++) {
         if (data.m[i] !== m) continue;
-        const x = sx[i]; const y = sy[i];
-        if (x < -dot || y < -dot || x > width + dot || y > height + dot) continue;
-        g.fillRect(x - dot / 2, y - dot / 2, dot, dot);
+        const left = Math.round(sx[i] - dot / 2); const top = Math.round(sy[i] - dot / 2);
+        const x0 = Math.max(0, left); const x1 = Math.min(width, left + dot);
+        const y0 = Math.max(0, top); const y1 = Math.min(height, top + dot);
+        for (let y = y0; y < y1; y++) {
+          for (let p = y * width + x0, end = y * width + x1; p < end; p++) {
+            if (words[p] === 0) { words[p] = alone; continue; }
+            const o = p * 4;
+            const under = (pixels[o + 3] / 255) * (1 - alpha); // what shows through the new dot
+            const a = alpha + under;
+            pixels[o] = (red * alpha + pixels[o] * under) / a;
+            pixels[o + 1] = (green * alpha + pixels[o + 1] * under) / a;
+            pixels[o + 2] = (blue * alpha + pixels[o + 2] * under) / a;
+            pixels[o + 3] = a * 255;
+          }
+        }
       }
     }
+    layer.getContext("2d").putImageData(image, 0, 0);
     draw();
   }
 
