@@ -107,7 +107,7 @@ def test_a_picture_uploaded_on_the_clip_map_is_placed_with_its_nearest_images(
 
     page.goto(f"{live_server.url}/map/?space=clip")
     expect(page.locator("#atlas-canvas")).to_have_attribute("data-drawn", "3")
-    page.get_by_label("Or a picture of your own").set_input_files(
+    page.get_by_label("A picture to place").set_input_files(
         files=[{"name": "mine.jpg", "mimeType": "image/jpeg", "buffer": picture}]
     )
     page.get_by_role("button", name="Place picture").click()
