@@ -28,7 +28,7 @@ lint: $(STAMP)
 # alone takes over an hour at 1M), or with QUICK=1 each one's quick version (bench/results/quick/).
 BENCHES := $(sort $(basename $(notdir $(filter-out bench/common.py bench/run.py,$(wildcard bench/*.py)))))
 
-bench: $(STAMP) wrk
+bench: $(STAMP) wrk browser
 	$(PY) bench/run.py $(if $(QUICK),--quick) $(BENCHES)
 
 install: $(STAMP)
@@ -48,7 +48,7 @@ wrk:
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq wrk; \
 	  else echo "wrk is missing and cannot be installed without root: bench/pages.py will fail (apt-get install wrk)"; fi; }
 
-# Page tests drive Debian's Chromium; install it when missing (as root, or through sudo).
+# Page tests and bench/map_canvas.py drive Debian's Chromium; install it when missing (as root, or through sudo).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \

@@ -6,11 +6,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 # Swagger UI styles its page from script: its styles (never scripts) may be inline.
 inline_styles = csp_update({"style-src": ["'unsafe-inline'"]})
+# Our own page around Swagger UI (templates/api/docs.html: language, site header, accessible colours).
+docs = SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/docs.html")
 
 app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
+    path("docs/", inline_styles(docs), name="docs"),
     path("", include("apps.search.api_urls")),
     path("", include("apps.comparison.api_urls")),
     path("", include("apps.corpus.api_urls")),

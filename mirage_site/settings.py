@@ -324,6 +324,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No deep links: with them Swagger UI puts a link inside each operation's expand button (a control
+    # nested in a control, which screen readers cannot reach).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "COMPONENT_SPLIT_REQUEST": True,
     # Three models have a `kind` field with different choices: each enum gets its own name.
     "ENUM_NAME_OVERRIDES": {

@@ -1,5 +1,6 @@
 """What the map page shows: the visible points of a space's map, one point's details, and where a
-query (text, q + add − sub, or an image of the corpus) and its results fall on the map."""
+query (text, q + add − sub, an image of the corpus, or an uploaded picture) and its results fall on
+the map."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from apps.corpus.modality import MODALITIES
 from apps.corpus.models import EmbeddingSpace
 from apps.corpus.selectors import images_visible_to
 from apps.corpus.spaces import CAPTION, configured_spaces
-from apps.search.channels import channel_for, stored_vector
+from apps.search.channels import channel_for, nearest_images, stored_vector
+from apps.search.filters import Filters, searchable_images
 from apps.search.params import Arithmetic, clean_query
 from apps.search.selectors import arithmetic_search, similar_search, text_search
 
@@ -125,4 +127,39 @@ def atlas_place_image(*, space_name: str, pk: int, user) -> dict:
         "to": None,
         "results": [hit.image.pk for hit in result.hits],
         "notices": list(result.notices),
+    }
+
+
+def atlas_takes_pictures(*, space_name: str) -> bool:
+    """Whether a picture can be placed on the space's map: only an image space (CLIP) has an image encoder."""
+    config = configured_spaces().get(space_name)
+    return config is not None and config.target == EmbeddingSpace.IMAGE
+
+
+def atlas_place_picture(*, space_name: str, picture, label: str, user) -> dict:
+    """An uploaded picture as the query, on the map of an image space: its point (the vector of the
+    space's image encoder) and the images nearest to it, as the search page's image query finds them."""
+    space = _space(space_name)
+    if not atlas_takes_pictures(space_name=space_name):
+        raise AtlasError(
+            f"The {space_name} map places images by what their captions say, and a picture has no caption: "
+            "choose the CLIP image space to place a picture, or search with it.",
+            status=409,
+        )
+    channel, reason = channel_for(configured_spaces()[space_name])
+    if channel is None:
+        raise AtlasError(reason, status=409)
+    atlas, _ = atlas_current(space=space)
+    if atlas is None:
+        raise AtlasError("The map is being built; try again in a minute.", status=409)
+    vector = channel.encoder.encode_images([picture])[0]
+    xy = atlas.basis().project(vector)
+    among = searchable_images(filters=Filters(), user=user)
+    ranked = nearest_images(space=channel.space, vector=vector, limit=RESULTS_SHOWN, among=among)
+    return {
+        "label": label,
+        "q": [float(xy[0]), float(xy[1])],
+        "to": None,
+        "results": [pk for pk, _ in ranked],
+        "notices": [],
     }

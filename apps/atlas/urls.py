@@ -9,4 +9,5 @@ urlpatterns = [
     path("points.json", views.points, name="points"),
     path("points/<int:pk>.json", views.point, name="point"),
     path("query.json", views.place_query, name="query"),
+    path("picture.json", views.place_picture, name="picture"),
 ]

@@ -1,23 +1,25 @@
-"""The map page and its three small JSON endpoints (points, one point, a placed query)."""
+"""The map page and its small JSON endpoints (points, one point, a placed query, a placed picture)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.atlas.selectors import (
     atlas_place_image,
+    atlas_place_picture,
     atlas_place_query,
     atlas_point,
     atlas_points,
     atlas_spaces,
+    atlas_takes_pictures,
 )
 from apps.atlas.services import AtlasError
 from apps.core.errors import UserError, error_body
 from apps.core.ratelimit import RateLimited, rate_limit_hit
 from apps.corpus.spaces import CAPTION
-from apps.search.params import arithmetic_params
+from apps.search.params import arithmetic_params, picture_from_upload
 
 
 def _space_name(request: HttpRequest) -> str:
@@ -41,6 +43,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "add": request.GET.get("add", ""),
             "sub": request.GET.get("sub", ""),
             "image": request.GET.get("image", ""),
+            "takes_pictures": atlas_takes_pictures(space_name=_space_name(request)),
         },
     )
 
@@ -61,6 +64,12 @@ def point(request: HttpRequest, pk: int) -> JsonResponse:
         return _error(exc)
 
 
+def _rate_limited(exc: RateLimited) -> JsonResponse:
+    response = _error(exc)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @require_GET
 def place_query(request: HttpRequest) -> JsonResponse:
     """Counted as a search (it runs one)."""
@@ -78,8 +87,30 @@ def place_query(request: HttpRequest) -> JsonResponse:
             atlas_place_query(space_name=_space_name(request), terms=terms, user=request.user)
         )
     except RateLimited as exc:
-        response = _error(exc)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+        return _rate_limited(exc)
+    except UserError as exc:
+        return _error(exc)
+
+
+@require_POST
+def place_picture(request: HttpRequest) -> JsonResponse:
+    """An uploaded picture (`image`), checked as the search page checks it; counted as an image search."""
+    try:
+        rate_limit_hit(scope="image_search", request=request)
+        upload = request.FILES.get("image")
+        if upload is None:
+            raise AtlasError("Choose an image file (PNG, JPEG or DICOM) to place on the map.", status=400)
+        name = upload.name or "upload"
+        picture = picture_from_upload(data=upload.read(), name=name)
+        return JsonResponse(
+            atlas_place_picture(
+                space_name=request.POST.get("space") or CAPTION,
+                picture=picture,
+                label=f"image {name}",
+                user=request.user,
+            )
+        )
+    except RateLimited as exc:
+        return _rate_limited(exc)
     except UserError as exc:
         return _error(exc)

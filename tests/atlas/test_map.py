@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from apps.atlas.models import AtlasMap
@@ -20,6 +21,12 @@ CAPTIONS = (
     "Sagittal MRI of the knee showing an anterior cruciate ligament tear.",
     "Chest X-ray with bilateral pneumonia.",
 )
+
+
+def png_bytes(seed: int = 1) -> bytes:
+    out = io.BytesIO()
+    factories.picture(seed).save(out, format="PNG")
+    return out.getvalue()
 
 
 def embed() -> None:
@@ -133,3 +140,48 @@ def test_the_image_page_links_to_its_place_on_the_map(client, corpus):
     atlas = client.get(f"/map/?image={corpus[0].pk}").content.decode()
     assert f'href="/map/?image={corpus[0].pk}"' in page
     assert f'name="image" value="{corpus[0].pk}"' in atlas
+
+
+def test_a_caption_map_says_plainly_why_a_picture_cannot_be_placed(client, corpus):
+    page = client.get("/map/").content.decode()
+    upload = SimpleUploadedFile("mine.png", png_bytes(), content_type="image/png")
+    response = client.post("/map/picture.json", {"space": "caption", "image": upload})
+
+    assert "a picture has no caption" in page and 'name="image" type="file"' not in page
+    assert response.status_code == 409
+    assert "choose the CLIP image space" in response.json()["error"]["message"]
+
+
+@pytest.fixture
+def clip_map(settings, tiny_clip_dir, db):
+    settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
+    images = factories.images(*CAPTIONS)
+    call_command("embed", stdout=io.StringIO(), stderr=io.StringIO())
+    return images
+
+
+def test_an_uploaded_picture_is_placed_on_the_clip_map_with_the_images_nearest_to_it(client, clip_map):
+    page = client.get("/map/?space=clip").content.decode()
+    own = clip_map[2]
+    with own.file.open("rb") as stored:  # the corpus image's own file: it lands on its own point
+        upload = SimpleUploadedFile("mine.jpg", stored.read())
+    body = client.post("/map/picture.json", {"space": "clip", "image": upload}).json()
+    points = client.get("/map/points.json?space=clip").json()
+    at = {pk: [x, y] for pk, x, y in zip(points["id"], points["x"], points["y"], strict=True)}
+
+    assert 'name="image" type="file"' in page
+    assert body["label"] == "image mine.jpg" and body["to"] is None
+    assert body["results"][0] == own.pk and len(body["results"]) == len(CAPTIONS)
+    assert np.allclose(body["q"], at[own.pk], atol=1e-3)
+
+
+def test_an_upload_is_checked_as_the_search_page_checks_it(client, clip_map):
+    def place(data: bytes | None):
+        upload = {} if data is None else {"image": SimpleUploadedFile("x.png", data)}
+        return client.post("/map/picture.json", {"space": "clip", **upload})
+
+    empty, garbage, missing = place(b""), place(b"not a picture"), place(None)
+
+    assert empty.status_code == 400 and empty.json()["error"]["message"] == "x.png is empty."
+    assert garbage.status_code == 400 and missing.status_code == 400
+    assert client.get("/map/picture.json").status_code == 405

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.browser.conftest import DESKTOP, PHONE, serious_axe_violations, sideways_overflow
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -58,3 +59,67 @@ def test_the_map_draws_the_corpus_places_a_query_and_a_click_opens_an_image(live
     page.get_by_role("link", name="Show on the map").click()  # the image as the query
     expect(page.locator("#atlas-status")).to_contain_text("best results are ringed")
     assert page.locator("#atlas-results li a").count() == 3  # the other three images, not itself
+
+
+def test_the_map_pans_by_dragging_zooms_by_its_buttons_and_a_drag_opens_no_image(live_server, page):
+    factories.images(
+        "Chest radiograph showing a large right pneumothorax.",
+        "Axial CT of the brain with an acute subdural haematoma.",
+        "Ultrasound of the gallbladder with multiple gallstones.",
+    )
+    call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/map/")
+    canvas = page.locator("#atlas-canvas")
+    expect(canvas).to_have_attribute("data-drawn", "3")
+    first = canvas.evaluate(FIRST_POINT)
+
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + first["x"], box["y"] + first["y"])  # a drag that starts on a point
+    page.mouse.down()
+    page.mouse.move(box["x"] + first["x"] + 120, box["y"] + first["y"] + 60, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)  # the sharp redraw once the view rests
+    panned = canvas.evaluate(FIRST_POINT)
+    assert page.url.endswith("/map/")
+    assert (round(panned["x"] - first["x"]), round(panned["y"] - first["y"])) == (120, 60)
+
+    page.get_by_role("button", name="Reset view").click()
+    page.wait_for_timeout(300)
+    assert canvas.evaluate(FIRST_POINT) == first
+    whole = canvas.evaluate("(canvas) => canvas.toDataURL()")
+    page.get_by_role("button", name="Zoom in").click()
+    page.wait_for_timeout(300)
+    assert canvas.evaluate("(canvas) => canvas.toDataURL()") != whole
+    page.get_by_role("button", name="Zoom out").click()
+    page.wait_for_timeout(300)
+    assert canvas.evaluate("(canvas) => canvas.toDataURL()") == whole
+
+
+def test_a_picture_uploaded_on_the_clip_map_is_placed_with_its_nearest_images(
+    live_server, page, browser, settings, tiny_clip_dir
+):
+    settings.MIRAGE_CLIP_MODEL = str(tiny_clip_dir)
+    images = factories.images("Chest radiograph.", "Axial CT of the head.", "Ultrasound of the liver.")
+    call_command("embed", stdout=io.StringIO(), stderr=io.StringIO())
+    with images[1].file.open("rb") as stored:
+        picture = stored.read()
+
+    page.goto(f"{live_server.url}/map/?space=clip")
+    expect(page.locator("#atlas-canvas")).to_have_attribute("data-drawn", "3")
+    page.get_by_label("A picture to place").set_input_files(
+        files=[{"name": "mine.jpg", "mimeType": "image/jpeg", "buffer": picture}]
+    )
+    page.get_by_role("button", name="Place picture").click()
+
+    expect(page.locator("#atlas-status")).to_contain_text("image mine.jpg: its 3 best results are ringed")
+    assert page.locator("#atlas-results li a").first.get_attribute("href") == f"/images/{images[1].pk}/"
+
+    for viewport in (PHONE, DESKTOP):  # the upload form fits a phone and passes axe
+        context = browser.new_context(viewport=viewport, bypass_csp=True)  # axe is injected inline
+        clip_page = context.new_page()
+        clip_page.goto(f"{live_server.url}/map/?space=clip")
+        expect(clip_page.locator("#atlas-canvas")).to_have_attribute("data-drawn", "3")
+        assert sideways_overflow(clip_page) == 0
+        assert serious_axe_violations(clip_page) == []
+        context.close()

@@ -115,13 +115,6 @@ PAGES = [
 ]
 SCREENSHOT_PAGES = {"search", "image", "compare", "map", "studyset", "attempt"}
 
-# Problems that only a change outside this work can fix (templates other work is rewriting, or
-# third-party markup): the test is expected to fail until they are fixed, then must be un-marked.
-KNOWN_PROBLEMS = {
-    "api-docs": "Swagger UI's own markup (drf-spectacular's swagger_ui.html): no <html lang>, "
-    "nested interactive controls, low-contrast version stamp",
-}
-
 
 def save_small_png(png: bytes, path: Path) -> None:
     """The README's screenshots, reduced to 64 colours (a third of the size, still legible)."""
@@ -144,15 +137,7 @@ def visit(browser, live_server, path: str, *, user, viewport):
     return page
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_PROBLEMS[name]))
-        if name in KNOWN_PROBLEMS
-        else name
-        for name in PAGES
-    ],
-)
+@pytest.mark.parametrize("name", PAGES)
 def test_main_page_fits_the_screen_has_unique_ids_and_no_serious_accessibility_problem(
     live_server, browser, name, settings, tmp_path
 ):
