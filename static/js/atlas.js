@@ -3,7 +3,7 @@
 // placed from /map/query.json (its position, its results ringed, and for arithmetic an arrow q → q + add − sub);
 // an image of the corpus (?image=ID) or, on an image space's map, an uploaded picture (POST /map/picture.json)
 // is placed the same way, with the images most like it.
-// Drag to pan, wheel or the buttons to zoom: while the view moves the layer is only moved and scaled
+// Drag or the arrow buttons to pan, wheel or the buttons to zoom: while the view moves the layer is only moved and scaled
 // (one image copy per frame, smooth at 100,000 points); once it rests the layer is drawn again, sharp.
 (() => {
   "use strict";
@@ -293,6 +293,15 @@
     const [x, y] = pointer(event);
     zoom(Math.exp(-event.deltaY * 0.002), x, y);
   }, { passive: false });
+  // The pan buttons (for the keyboard) move the view a quarter of the map's width or height.
+  for (const button of document.querySelectorAll("[data-pan]")) {
+    button.addEventListener("click", () => {
+      if (!data) return;
+      const [dx, dy] = button.dataset.pan.split(",").map(Number);
+      view = { k: view.k, x: view.x + dx * canvas.width / 4, y: view.y + dy * canvas.height / 4 };
+      moved();
+    });
+  }
   for (const button of document.querySelectorAll("[data-zoom]")) {
     button.addEventListener("click", () => {
       if (!data) return;

@@ -87,6 +87,24 @@ def test_the_map_pans_by_dragging_zooms_by_its_buttons_and_a_drag_opens_no_image
     page.get_by_role("button", name="Reset view").click()
     page.wait_for_timeout(300)
     assert canvas.evaluate(FIRST_POINT) == first
+    # From the keyboard: the pan buttons move the view a quarter of the map's height (the topmost point
+    # stays the topmost one when the view moves up) or width, and back.
+    page.get_by_role("button", name="Pan up").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    moved = canvas.evaluate(FIRST_POINT)
+    assert abs(moved["y"] - first["y"] - box["height"] / 4) <= 1.5 and abs(moved["x"] - first["x"]) <= 1.5
+    shown = canvas.evaluate("(canvas) => canvas.toDataURL()")
+    for name in ("Pan left", "Pan right"):
+        page.get_by_role("button", name=name).focus()
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(300)
+        if name == "Pan left":
+            assert canvas.evaluate("(canvas) => canvas.toDataURL()") != shown
+    assert canvas.evaluate("(canvas) => canvas.toDataURL()") == shown
+    page.get_by_role("button", name="Reset view").click()
+    page.wait_for_timeout(300)
+    assert canvas.evaluate(FIRST_POINT) == first
     whole = canvas.evaluate("(canvas) => canvas.toDataURL()")
     page.get_by_role("button", name="Zoom in").click()
     page.wait_for_timeout(300)
