@@ -182,22 +182,23 @@ class AnyWordQuery(SearchQuery):
     template = "CAST(replace(CAST(%(function)s(%(expressions)s) AS text), ' & ', ' | ') AS tsquery)"
 
 
-# Full text ranks at most this many captions per query: ts_rank costs microseconds a row, and ranking
-# every caption that shares one common word with the query ("chest") grew with the corpus.
+# Full text ranks about this many captions per query at most: ts_rank costs microseconds a row, and
+# ranking every caption that shares one common word with the query ("chest") grew with the corpus.
 FULL_TEXT_CANDIDATES = 2_000
 
 
 def full_text_images(*, query: str, limit: int, among: QuerySet[Image]) -> Ranking:
     """(image id, ts_rank), best first, among `among`; through the captions' GIN index.
 
-    The captions ranked are those holding one of the query's words that are not common (held by more
-    than FULL_TEXT_CANDIDATES captions, `caption_word_counts`: "chest" or "ray" in ROCO at 100k, not
-    "pneumothorax"), and at most FULL_TEXT_CANDIDATES of them; when every word is common, those holding
-    the least common one. All the query's words count in the rank."""
+    The captions ranked are those holding the query's least common words, as many of them as
+    FULL_TEXT_CANDIDATES allows by the corpus's word counts (`caption_word_counts`): for "chest x-ray
+    with pneumothorax" in ROCO at 100k, those saying "pneumothorax", not all that say "chest". At most
+    2 × FULL_TEXT_CANDIDATES are ranked (when even the least common word is that common, any of them).
+    All the query's words count in the rank."""
     words = AnyWordQuery(query, config="english")
-    candidates = among.filter(search_vector=_telling_words(query) or words).values("pk")
+    candidates = among.filter(search_vector=_least_common_words(query) or words).values("pk")
     ranked = (
-        among.filter(pk__in=candidates[:FULL_TEXT_CANDIDATES])
+        among.filter(pk__in=candidates[: 2 * FULL_TEXT_CANDIDATES])
         .annotate(rank=SearchRank(F("search_vector"), words))
         .order_by("-rank", "pk")
         .values_list("pk", "rank")[:limit]
@@ -205,20 +206,26 @@ def full_text_images(*, query: str, limit: int, among: QuerySet[Image]) -> Ranki
     return [(image_id, float(rank)) for image_id, rank in ranked]
 
 
-def _telling_words(query: str) -> SearchQuery | None:
-    """The query's words that are not common, OR-ed (the least common one when all are); None when
-    none of its words is common (every caption holding one of them is ranked) or it has no words."""
-    common = {word: n for word, n in caption_word_counts().items() if n > FULL_TEXT_CANDIDATES}
-    if not common:
+def _least_common_words(query: str) -> SearchQuery | None:
+    """The query's least common words, OR-ed: from the rarest, while the captions holding them add up
+    to at most FULL_TEXT_CANDIDATES (the rarest always). None when that is every word (or none)."""
+    counts = caption_word_counts()  # only the corpus's most common words are counted
+    if not counts:
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", [query])
         lexemes = cursor.fetchone()[0]
-    telling = [word for word in lexemes if word not in common] or sorted(lexemes, key=common.get)[:1]
-    if not telling or len(telling) == len(lexemes):
+    unlisted = min(counts.values()) / 2  # what PostgreSQL's planner assumes for a word not counted
+    chosen, total = [], 0.0
+    for word in sorted(lexemes, key=lambda word: counts.get(word, unlisted)):
+        total += counts.get(word, unlisted)
+        if chosen and total > FULL_TEXT_CANDIDATES:
+            break
+        chosen.append(word)
+    if len(chosen) == len(lexemes):
         return None
     # Stemmed already: matched as they are ('simple'), each quoted as a tsquery lexeme.
-    quoted = " | ".join("'" + word.replace("\\", "\\\\").replace("'", "''") + "'" for word in telling)
+    quoted = " | ".join("'" + word.replace("\\", "\\\\").replace("'", "''") + "'" for word in chosen)
     return SearchQuery(quoted, search_type="raw", config="simple")
 
 
