@@ -2,15 +2,15 @@
 
 Fills a database of its own (`mirage_pages`) with N image rows by COPY: captions are the real ROCO
 validation/radiology captions (8,180, repeated with a counter), every row points at the same
-thumbnail and image file (the pages only link to them), and the caption space holds random unit
-vectors (384-d, MiniLM's size) — fine for timing, meaningless for relevance. The query encoder is
-the real MiniLM. Then starts `python -m mirage_site.serve` on a free loopback port with
+thumbnail and image file (the pages only link to them), and the caption space holds each row's
+caption's real MiniLM vector (384-d) with a little noise, so the index is searched as on a real
+corpus (random vectors are HNSW's pathological case). The query encoder is the real MiniLM. Then starts `python -m mirage_site.serve` on a free loopback port with
 MIRAGE_WEB_WORKERS as `make run` uses, rate limits raised through MIRAGE_THROTTLE_* (said in the
 output), and drives it with `wrk` (Debian: `apt-get install -y wrk`):
 
 - the search page and the search API (K = 20, the query cache warm): one client p50, 8 clients
   requests/s and p95;
-- the image page, a study set page with 500 items, the quiz results page with 200 students and
+- the image page, a study set page with 500 items (its first page of 100), the quiz results page with 200 students and
   the Django admin's image list (on a second database of `--admin-rows` rows, 1M by default):
   one client p50 and p95.
 
@@ -97,8 +97,11 @@ def fill_images(rows: int, *, slug: str) -> None:
 
 
 def fill_caption_space() -> None:
-    """Random unit vectors for every image in the caption space (the platform's COPY), then its index."""
+    """Every image's caption vector in the caption space (the platform's COPY), then its index: the real
+    MiniLM embedding of its ROCO caption (bench/vector_search.py's cache), with a little noise so the
+    copies of one caption are near, not equal (random vectors would be HNSW's pathological case)."""
     import numpy as np
+    from vector_search import caption_vectors
 
     from apps.corpus.embeddings import _copy_vectors, ensure_index, space_for
     from apps.corpus.models import Image
@@ -108,10 +111,12 @@ def fill_caption_space() -> None:
     config = configured_spaces()[CAPTION]
     space = space_for(config, load_encoder(config.model))
     ids = list(Image.objects.order_by("pk").values_list("pk", flat=True))
+    real = caption_vectors(limit=min(len(ids), len(captions())))  # row i holds caption i mod their number
     rng = np.random.default_rng(0)
     for start in range(0, len(ids), 10_000):
         chunk = ids[start : start + 10_000]
-        vectors = rng.standard_normal((len(chunk), space.dim)).astype(np.float32)
+        vectors = real[np.arange(start, start + len(chunk)) % len(real)]
+        vectors = vectors + rng.normal(0, 0.05 / np.sqrt(space.dim), vectors.shape).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         _copy_vectors(space, chunk, vectors)
     ensure_index(space)
@@ -256,7 +261,7 @@ def prepare(database: str, rows: int, *, learning: bool, fresh: bool) -> dict[st
             started = time.perf_counter()
             fill_caption_space()
             print(
-                f"caption space: {rows:,} random unit vectors + HNSW index "
+                f"caption space: {rows:,} MiniLM caption vectors + HNSW index "
                 f"in {time.perf_counter() - started:.1f} s"
             )
             fill_learning()
