@@ -4,15 +4,16 @@ Fills a database of its own (`mirage_pages`) with N image rows by COPY: captions
 validation/radiology captions (8,180, repeated with a counter), every row points at the same
 thumbnail and image file (the pages only link to them), and the caption space holds each row's
 caption's real MiniLM vector (384-d) with a little noise, so the index is searched as on a real
-corpus (random vectors are HNSW's pathological case). The query encoder is the real MiniLM. Then starts `python -m mirage_site.serve` on a free loopback port with
-MIRAGE_WEB_WORKERS as `make run` uses, rate limits raised through MIRAGE_THROTTLE_* (said in the
-output), and drives it with `wrk` (Debian: `apt-get install -y wrk`):
+corpus (random vectors are HNSW's pathological case). The query encoder is the real MiniLM. Then
+starts `python -m mirage_site.serve` on a free loopback port with MIRAGE_WEB_WORKERS as `make run`
+uses, rate limits raised through MIRAGE_THROTTLE_* (said in the output), and drives it with `wrk`
+(Debian: `apt-get install -y wrk`):
 
 - the search page and the search API (K = 20, the query cache warm): one client p50, 8 clients
   requests/s and p95;
-- the image page, a study set page with 500 items (its first page of 100), the quiz results page with 200 students and
-  the Django admin's image list (on a second database of `--admin-rows` rows, 1M by default):
-  one client p50 and p95.
+- the image page, a study set page with 500 items (its first page of 100), the quiz results page
+  with 200 students and the Django admin's image list (on a second database of `--admin-rows` rows,
+  1M by default): one client p50 and p95.
 
 Beside each page: SQL queries per request (Django test client, same database).
 
