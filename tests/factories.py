@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import numpy as np
@@ -22,6 +23,13 @@ def picture(seed: int, size: int = 48) -> PILImage.Image:
     """A distinct small RGB image per seed (distinct bytes, so no deduplication between them)."""
     rng = np.random.default_rng(seed)
     return PILImage.fromarray(rng.integers(0, 256, size=(size, size, 3), dtype=np.uint8))
+
+
+def png_bytes(seed: int = 1) -> bytes:
+    """`picture(seed)` as a PNG file's bytes, as an upload carries them."""
+    out = io.BytesIO()
+    picture(seed).save(out, format="PNG")
+    return out.getvalue()
 
 
 def record(caption: str, *, with_image: bool = True, **fields) -> EntryRecord:

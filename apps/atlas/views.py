@@ -19,7 +19,7 @@ from apps.atlas.services import AtlasError
 from apps.core.errors import UserError, error_body
 from apps.core.ratelimit import RateLimited, rate_limit_hit
 from apps.corpus.spaces import CAPTION
-from apps.search.params import arithmetic_params, picture_from_upload
+from apps.search.params import arithmetic_params, uploaded_picture
 
 
 def _space_name(request: HttpRequest) -> str:
@@ -97,19 +97,11 @@ def place_picture(request: HttpRequest) -> JsonResponse:
     """An uploaded picture (`image`), checked as the search page checks it; counted as an image search."""
     try:
         rate_limit_hit(scope="image_search", request=request)
-        upload = request.FILES.get("image")
-        if upload is None:
-            raise AtlasError("Choose an image file (PNG, JPEG or DICOM) to place on the map.", status=400)
-        name = upload.name or "upload"
-        picture = picture_from_upload(data=upload.read(), name=name)
-        return JsonResponse(
-            atlas_place_picture(
-                space_name=request.POST.get("space") or CAPTION,
-                picture=picture,
-                label=f"image {name}",
-                user=request.user,
-            )
+        picture, label = uploaded_picture(request.FILES, purpose="to place on the map")
+        placed = atlas_place_picture(
+            space_name=request.POST.get("space") or CAPTION, picture=picture, label=label, user=request.user
         )
+        return JsonResponse(placed)
     except RateLimited as exc:
         return _rate_limited(exc)
     except UserError as exc:

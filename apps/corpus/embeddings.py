@@ -254,7 +254,7 @@ def _copy_vectors(space: EmbeddingSpace, ids: list[int], vectors: np.ndarray) ->
 
 
 def vector_literal(vector: np.ndarray) -> str:
-    """pgvector's text form, '[0.1,0.2,…]', for COPY and query parameters."""
+    """pgvector's text form, '[0.1,0.2,…]', for query parameters."""
     return Vector(vector).to_text()
 
 

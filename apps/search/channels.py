@@ -15,7 +15,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Cast
 from pgvector.django import CosineDistance, VectorField
 
@@ -59,17 +59,13 @@ def _encoder_or_reason(spec: str) -> tuple[Encoder | None, str]:
 
 def channel_for(config: SpaceConfig) -> tuple[Channel | None, str]:
     """The space as a searchable channel, or a one-line reason why it cannot run."""
-    space = (
-        EmbeddingSpace.objects.filter(name=config.name)
-        .annotate(has_vectors=Exists(Embedding.objects.filter(space=OuterRef("pk"))))
-        .first()
-    )
+    space = EmbeddingSpace.objects.filter(name=config.name).first()
     if space is not None and space.model != config.model:
         return None, f"The {config.label} was built with another model; run `manage.py embed --rebuild`."
     encoder, reason = _encoder_or_reason(config.model)
     if encoder is None:
         return None, reason
-    if space is None or not space.has_vectors:
+    if space is None or not space.embeddings.exists():
         return None, f"The {config.label} is empty; run `manage.py embed --space {config.name}`."
     return Channel(config=config, space=space, encoder=encoder), ""
 

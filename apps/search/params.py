@@ -202,17 +202,24 @@ def similar_params(data: Mapping) -> dict:
     return {"k": clean_k(data.get("k")), "page": clean_page(data.get("page")), "filters": clean_filters(data)}
 
 
+def uploaded_picture(data: Mapping, *, purpose: str) -> tuple[PILImage.Image, str]:
+    """The uploaded `image` of a form or request body, checked (`picture_from_upload`), and its label
+    ("image NAME"); `purpose` finishes the sentence asking for one when there is none."""
+    upload = data.get("image")
+    if not hasattr(upload, "read"):
+        raise QueryError(f"Choose an image file (PNG, JPEG or DICOM) {purpose}.", field="image")
+    name = getattr(upload, "name", None) or "upload"
+    return picture_from_upload(data=upload.read(), name=name), f"image {name}"
+
+
 def picture_search_params(data: Mapping) -> dict:
     """An uploaded `image`, optional words (`text`, `weight`), k and the filters → the arguments of
     `picture_search`. `data` holds the upload too (DRF's `request.data`; pages merge POST and FILES)."""
-    upload = data.get("image")
-    if not hasattr(upload, "read"):
-        raise QueryError("Choose an image file (PNG, JPEG or DICOM) to search with.", field="image")
-    name = getattr(upload, "name", None) or "upload"
+    picture, label = uploaded_picture(data, purpose="to search with")
     text = clean_optional_text(data.get("text"), what="modifier", field="text")
     return {
-        "picture": picture_from_upload(data=upload.read(), name=name),
-        "label": f"image {name}",
+        "picture": picture,
+        "label": label,
         "text": text,
         "text_weight": clean_weight(
             data.get("weight"), default=0.5, high=1.0, what="text weight", field="weight"

@@ -41,10 +41,13 @@ def _link(studyset: StudySet) -> str:
     return reverse("studysets:detail", args=[studyset.pk])
 
 
+def _page_link(studyset: StudySet, page: int) -> str:
+    return f"{_link(studyset)}?page={page}" if page > 1 else _link(studyset)
+
+
 def _item_link(item: StudySetItem, user) -> str:
     """The set's page that shows the item, scrolled to it."""
-    page = studyset_item_page(item=item, user=user)
-    return f"{_link(item.studyset)}{f'?page={page}' if page > 1 else ''}#item-{item.pk}"
+    return f"{_page_link(item.studyset, studyset_item_page(item=item, user=user))}#item-{item.pk}"
 
 
 @login_required
@@ -247,4 +250,4 @@ def item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     page = studyset_item_page(item=item, user=request.user)  # back to where it was (or the new last page)
     services.studyset_item_remove(item=item)
     messages.success(request, "Removed from the set.")
-    return redirect(f"{_link(item.studyset)}{f'?page={page}' if page > 1 else ''}")
+    return redirect(_page_link(item.studyset, page))

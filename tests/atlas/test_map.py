@@ -23,12 +23,6 @@ CAPTIONS = (
 )
 
 
-def png_bytes(seed: int = 1) -> bytes:
-    out = io.BytesIO()
-    factories.picture(seed).save(out, format="PNG")
-    return out.getvalue()
-
-
 def embed() -> None:
     call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
 
@@ -144,7 +138,7 @@ def test_the_image_page_links_to_its_place_on_the_map(client, corpus):
 
 def test_a_caption_map_says_plainly_why_a_picture_cannot_be_placed(client, corpus):
     page = client.get("/map/").content.decode()
-    upload = SimpleUploadedFile("mine.png", png_bytes(), content_type="image/png")
+    upload = SimpleUploadedFile("mine.png", factories.png_bytes(), content_type="image/png")
     response = client.post("/map/picture.json", {"space": "caption", "image": upload})
 
     assert "a picture has no caption" in page and 'name="image" type="file"' not in page

@@ -30,12 +30,6 @@ def clip_corpus(settings, tiny_clip_dir):
     return images
 
 
-def png_bytes(seed: int = 1) -> bytes:
-    out = io.BytesIO()
-    factories.picture(seed).save(out, format="PNG")
-    return out.getvalue()
-
-
 def jpeg_bytes(seed: int = 2) -> bytes:
     out = io.BytesIO()
     factories.picture(seed).save(out, format="JPEG")
@@ -83,7 +77,9 @@ def upload(client, name: str, data: bytes, **fields):
     )
 
 
-@pytest.mark.parametrize("name, make", [("q.png", png_bytes), ("q.jpg", jpeg_bytes), ("q.dcm", dicom_bytes)])
+@pytest.mark.parametrize(
+    "name, make", [("q.png", factories.png_bytes), ("q.jpg", jpeg_bytes), ("q.dcm", dicom_bytes)]
+)
 def test_valid_png_jpeg_and_dicom_queries_return_ranked_images(client, clip_corpus, name, make):
     stored_before = Image.objects.count()
 
@@ -140,7 +136,7 @@ def test_a_50_mb_upload_is_refused_with_413_before_it_is_read(client, clip_corpu
 def test_offline_image_search_says_so_in_one_plain_sentence_without_admin_words(client):
     factories.images(*CAPTIONS)
 
-    response = upload(client, "q.png", png_bytes())
+    response = upload(client, "q.png", factories.png_bytes())
 
     assert response.status_code == 409
     page = response.content.decode()
@@ -149,12 +145,12 @@ def test_offline_image_search_says_so_in_one_plain_sentence_without_admin_words(
 
 
 def test_composed_query_through_the_page_blends_image_and_words(client, clip_corpus):
-    response = upload(client, "q.png", png_bytes(), text="with contrast", weight="0.3")
+    response = upload(client, "q.png", factories.png_bytes(), text="with contrast", weight="0.3")
 
     page = response.content.decode()
     assert response.status_code == 200
     assert "“with contrast” (text weight 0.3)" in page
-    assert upload(client, "q.png", png_bytes(), text="with contrast", weight="7").status_code == 400
+    assert upload(client, "q.png", factories.png_bytes(), text="with contrast", weight="7").status_code == 400
 
 
 def test_more_like_this_finds_neighbours_but_not_the_image_itself(client, clip_corpus):
