@@ -240,9 +240,9 @@ MIRAGE_RRF_K = env_int("MIRAGE_RRF_K", 60, minimum=1)
 # ef_construction (changing either rebuilds the index at the next `manage.py embed`), searched with
 # ef_search candidates and pgvector's iterative scans. The build may use this much memory: a graph
 # that outgrows it builds far slower (1,000,000 × 768-d needs about 2.3 GB).
-MIRAGE_HNSW_M = env_int("MIRAGE_HNSW_M", 24, minimum=2, maximum=100)
-MIRAGE_HNSW_EF_CONSTRUCTION = env_int("MIRAGE_HNSW_EF_CONSTRUCTION", 128, minimum=4, maximum=1000)
-MIRAGE_HNSW_EF_SEARCH = env_int("MIRAGE_HNSW_EF_SEARCH", 100, minimum=1, maximum=1000)
+MIRAGE_HNSW_M = env_int("MIRAGE_HNSW_M", 16, minimum=2, maximum=100)
+MIRAGE_HNSW_EF_CONSTRUCTION = env_int("MIRAGE_HNSW_EF_CONSTRUCTION", 200, minimum=4, maximum=1000)
+MIRAGE_HNSW_EF_SEARCH = env_int("MIRAGE_HNSW_EF_SEARCH", 175, minimum=1, maximum=1000)
 MIRAGE_HNSW_BUILD_MEMORY = env_memory("MIRAGE_HNSW_BUILD_MEMORY", "1GB")
 # Similarity floors (cosine) under which a channel's neighbour is not a match: a query with nothing
 # above them says "no good match" instead of listing the whole corpus. The caption floor is

@@ -34,7 +34,7 @@ def test_caption_space_embeds_every_entry_once_and_builds_its_index():
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [space.index_name])
         (indexdef,) = cursor.fetchone()
     assert "USING hnsw (((vector)::halfvec(384)) halfvec_cosine_ops)" in indexdef
-    assert "WITH (m='24', ef_construction='128')" in indexdef and f"space_id = {space.pk}" in indexdef
+    assert "WITH (m='16', ef_construction='200')" in indexdef and f"space_id = {space.pk}" in indexdef
 
     assert "caption: embedded 0, failed 0; index up to date" in embed("--space", "caption")
     factories.images("A new ultrasound of the liver.")
