@@ -3,19 +3,20 @@
 Each channel ranks the queryset it is given (the images the user may see, filtered:
 `apps.search.filters.searchable_images`) and returns its own ranked list of (image id, similarity);
 reciprocal-rank fusion (RRF) merges them, so a result found by several channels rises, and each
-result keeps which channels found it and at which rank. Raw SQL is left only for `set_config` and for
-reading the lexemes of a query.
+result keeps which channels found it and at which rank. Raw SQL is left only for the index scan's
+settings (sent with its query) and for reading the lexemes of a query.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection, transaction
-from django.db.models import F, QuerySet, Value
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Cast
 from pgvector.django import CosineDistance, VectorField
 
@@ -23,7 +24,7 @@ from apps.corpus.embeddings import as_index_vector, vector_literal
 from apps.corpus.models import Embedding, EmbeddingSpace, Image
 from apps.corpus.selectors import caption_word_counts
 from apps.corpus.spaces import SpaceConfig
-from apps.ml.encoders import Encoder, ModelUnavailable, load_encoder
+from apps.ml.encoders import QUERY_CACHE_SIZE, Encoder, ModelUnavailable, load_encoder
 
 FULL_TEXT = "text"
 
@@ -57,15 +58,27 @@ def _encoder_or_reason(spec: str) -> tuple[Encoder | None, str]:
         return None, str(exc)
 
 
+def channels_for(configs: list[SpaceConfig]) -> dict[str, tuple[Channel | None, str]]:
+    """Each space (by name) as a searchable channel, or a one-line reason why it cannot run; the
+    spaces, and whether they hold vectors, in one query."""
+    has_vectors = Exists(Embedding.objects.filter(space=OuterRef("pk")))
+    spaces = EmbeddingSpace.objects.filter(name__in=[config.name for config in configs])
+    found = {space.name: space for space in spaces.annotate(has_vectors=has_vectors)}
+    return {config.name: _channel(config, found.get(config.name)) for config in configs}
+
+
 def channel_for(config: SpaceConfig) -> tuple[Channel | None, str]:
     """The space as a searchable channel, or a one-line reason why it cannot run."""
-    space = EmbeddingSpace.objects.filter(name=config.name).first()
+    return channels_for([config])[config.name]
+
+
+def _channel(config: SpaceConfig, space: EmbeddingSpace | None) -> tuple[Channel | None, str]:
     if space is not None and space.model != config.model:
         return None, f"The {config.label} was built with another model; run `manage.py embed --rebuild`."
     encoder, reason = _encoder_or_reason(config.model)
     if encoder is None:
         return None, reason
-    if space is None or not space.embeddings.exists():
+    if space is None or not space.has_vectors:
         return None, f"The {config.label} is empty; run `manage.py embed --space {config.name}`."
     return Channel(config=config, space=space, encoder=encoder), ""
 
@@ -118,14 +131,19 @@ def nearest_images(
     """
     nearest = neighbours(space=space, vector=vector, among=among, exclude_id=exclude_id)[:limit]
     ef_search = max(settings.MIRAGE_HNSW_EF_SEARCH, min(limit, 1000))
-    # set_config(..., true) lasts until the end of the transaction: the query must run inside it.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(  # one round trip for both settings
-            "SELECT set_config('hnsw.ef_search', %s, true), "
-            "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-            [str(ef_search)],
+    sql, params = nearest.query.sql_with_params()
+    # One round trip: statements sent together run as one transaction (or in the caller's), which the
+    # SET LOCALs last for. Django's cursors bind parameters on the client, so several statements may go
+    # in one message; the SETs' (empty) results come first.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SET LOCAL hnsw.ef_search = {int(ef_search)}; "
+            f"SET LOCAL hnsw.iterative_scan = relaxed_order; {sql}",
+            params,
         )
-        rows = list(nearest)
+        cursor.nextset()
+        cursor.nextset()
+        rows = cursor.fetchall()
     # relaxed_order, and the half-precision order, may put neighbours slightly out of order; order
     # them by their full-precision similarity.
     return sorted(((image_id, 1.0 - float(d)) for image_id, d in rows), key=lambda row: -row[1])
@@ -208,9 +226,7 @@ def _least_common_words(query: str) -> SearchQuery | None:
     counts = caption_word_counts()  # only the corpus's most common words are counted
     if not counts:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", [query])
-        lexemes = cursor.fetchone()[0]
+    lexemes = _lexemes(query)
     unlisted = min(counts.values()) / 2  # what PostgreSQL's planner assumes for a word not counted
     chosen, total = [], 0.0
     for word in sorted(lexemes, key=lambda word: counts.get(word, unlisted)):
@@ -223,6 +239,15 @@ def _least_common_words(query: str) -> SearchQuery | None:
     # Stemmed already: matched as they are ('simple'), each quoted as a tsquery lexeme.
     quoted = " | ".join("'" + word.replace("\\", "\\\\").replace("'", "''") + "'" for word in chosen)
     return SearchQuery(quoted, search_type="raw", config="simple")
+
+
+@functools.lru_cache(maxsize=QUERY_CACHE_SIZE)
+def _lexemes(query: str) -> tuple[str, ...]:
+    """The query's search lexemes (PostgreSQL's English configuration), kept per process like its
+    embedding (`Encoder.encode_query`)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", [query])
+        return tuple(cursor.fetchone()[0])
 
 
 def fuse(rankings: dict[str, Ranking], *, rrf_k: int) -> list[tuple[int, float, dict[str, ChannelHit]]]:

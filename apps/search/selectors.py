@@ -23,6 +23,7 @@ from apps.search.channels import (
     Ranking,
     above_floor,
     channel_for,
+    channels_for,
     exact_nearest_images,
     full_text_images,
     fuse,
@@ -159,8 +160,10 @@ def _channels(notices: list[str], admin_notes: list[str]) -> dict[str, Channel]:
     """Embedding channels that can run now; for each that cannot, one plain line in `notices` and the
     reason (model id, command) in `admin_notes`."""
     channels = {}
-    for name, config in configured_spaces().items():
-        channel, reason = channel_for(config)
+    configs = configured_spaces()
+    found = channels_for(list(configs.values()))
+    for name, config in configs.items():
+        channel, reason = found[config.name]
         if channel is not None:
             channels[name] = channel
         else:

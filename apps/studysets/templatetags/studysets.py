@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.template.loader import render_to_string
 
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
@@ -11,6 +12,7 @@ from apps.studysets.selectors import studyset_saved_in
 from apps.studysets.services import FIRST_SET_TITLE
 
 register = template.Library()
+TEMPLATE = "studysets/_save_form.html"
 
 
 def _per_request(request, user) -> dict:
@@ -29,21 +31,26 @@ def _per_request(request, user) -> dict:
     return cache
 
 
-@register.inclusion_tag("studysets/_save_form.html", takes_context=True)
-def studyset_save_form(context) -> dict:
-    image = context["image"]
+@register.simple_tag(takes_context=True)
+def studyset_save_form(context) -> str:
+    """The form (studysets/_save_form.html) for this card's image; for a visitor not logged in, the
+    same "Log in to save" link on every card, rendered once per page."""
     request = context.get("request")
     user = context.get("user") or getattr(request, "user", None)
     if request is None or user is None or not user.is_authenticated:
-        login_next = request.get_full_path() if request is not None else "/"
-        return {"anonymous": True, "login_next": login_next}
+        if request is None:
+            return render_to_string(TEMPLATE, {"anonymous": True, "login_next": "/"})
+        if not hasattr(request, "_studyset_login_link"):
+            login = {"anonymous": True, "login_next": request.get_full_path()}
+            request._studyset_login_link = render_to_string(TEMPLATE, login)
+        return request._studyset_login_link
+    image = context["image"]
     if image.moderation_state != Image.APPROVED and not images_visible_to(user).filter(pk=image.pk).exists():
-        return {"hidden": True}  # e.g. a moderator reviewing someone's pending image: not theirs to save
+        return ""  # e.g. a moderator reviewing someone's pending image: not theirs to save
     cache = _per_request(request, user)
     # After a save, the view renders this control alone (htmx swaps it in) with what happened.
     swapped = context.get("studyset_save") or {}
-    return {
-        "anonymous": False,
+    form = {
         "image": image,
         "sets": cache["sets"],
         "saved_in": cache["saved"].get(image.pk, []),
@@ -56,3 +63,4 @@ def studyset_save_form(context) -> dict:
         "csrf_token": context.get("csrf_token"),
         "first_set_title": FIRST_SET_TITLE,
     }
+    return render_to_string(TEMPLATE, form)
