@@ -17,7 +17,7 @@ Chromium runs headless without a GPU (--disable-gpu: the canvas is drawn in soft
 1,280 × 900 window and device pixel ratio 1. This machine is shared: absolute times drift with the load.
 
     .venv/bin/python bench/map_canvas.py            # 100,000 points, 3 rounds, longer gestures
-    .venv/bin/python bench/map_canvas.py --quick    # 100,000 points, 1 round (well under 30 s)
+    .venv/bin/python bench/map_canvas.py --quick    # 100,000 points, 1 round, shorter gestures (~10 s)
 """
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one round, shorter gestures (well under 30 s)")
     parser.add_argument("--points", type=int, default=100_000)
     args = parser.parse_args()
-    rounds, moves = (1, 80) if args.quick else (3, 300)
+    rounds, moves = (1, 40) if args.quick else (3, 300)
 
     from playwright.sync_api import sync_playwright
 
