@@ -73,6 +73,26 @@ def test_a_filter_keeping_4_percent_of_the_corpus_still_returns_k_through_the_hn
     assert len(without_iteration) < 5
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_index_scans_settings_last_for_its_own_query_only(settings):
+    """nearest_images sends its two SET LOCALs with the query (one round trip, one transaction): outside
+    any transaction of ours, the connection's settings are PostgreSQL's defaults again afterwards."""
+    factories.images("Chest radiograph.", "Axial CT of the head.", "Knee MRI.")
+    call_command("embed", "--space", "caption", stdout=io.StringIO(), stderr=io.StringIO())
+    space = EmbeddingSpace.objects.get(name="caption")
+    settings.MIRAGE_HNSW_EF_SEARCH = 123
+    query = np.ones(space.dim, dtype=np.float32) / np.sqrt(space.dim)
+
+    found = nearest_images(space=space, vector=query, limit=3, among=searchable_images(filters=Filters()))
+
+    assert len(found) == 3 and [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW hnsw.ef_search")
+        assert cursor.fetchone()[0] == "40"
+        cursor.execute("SHOW hnsw.iterative_scan")
+        assert cursor.fetchone()[0] == "off"
+
+
 def test_filters_apply_to_text_search():
     factories.images("Chest radiograph, openly licensed.", licence_raw="CC BY")
     factories.images("Chest radiograph, non-commercial licence.", licence_raw="CC BY-NC")
