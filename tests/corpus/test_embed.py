@@ -21,7 +21,7 @@ def embed(*args: str) -> str:
     return out.getvalue()
 
 
-def test_caption_space_embeds_every_entry_once_and_builds_its_index():
+def test_caption_space_embeds_every_entry_once_and_builds_its_index(settings):
     factories.images("Chest radiograph.", "Axial CT of the head.")
     factories.images("Metadata-only entry: knee MRI.", with_image=False)
 
@@ -34,7 +34,8 @@ def test_caption_space_embeds_every_entry_once_and_builds_its_index():
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [space.index_name])
         (indexdef,) = cursor.fetchone()
     assert "USING hnsw (((vector)::halfvec(384)) halfvec_cosine_ops)" in indexdef
-    assert "WITH (m='16', ef_construction='200')" in indexdef and f"space_id = {space.pk}" in indexdef
+    built_with = f"m='{settings.MIRAGE_HNSW_M}', ef_construction='{settings.MIRAGE_HNSW_EF_CONSTRUCTION}'"
+    assert f"WITH ({built_with})" in indexdef and f"space_id = {space.pk}" in indexdef
 
     assert "caption: embedded 0, failed 0; index up to date" in embed("--space", "caption")
     factories.images("A new ultrasound of the liver.")
@@ -103,7 +104,8 @@ def test_an_index_of_the_older_kind_is_rebuilt_by_the_migration_and_by_embed(set
     assert "caption: embedded 0, failed 0; index up to date" in embed("--space", "caption")
     settings.MIRAGE_HNSW_M = 8  # other build settings: the next embed rebuilds it
     assert "caption: embedded 0, failed 0; index built" in embed("--space", "caption")
-    assert "WITH (m='8', ef_construction='128')" in index_definition(space)
+    efc = settings.MIRAGE_HNSW_EF_CONSTRUCTION
+    assert f"WITH (m='8', ef_construction='{efc}')" in index_definition(space)
     among = searchable_images(filters=Filters(), require_file=False)
     assert len(nearest_images(space=space, vector=np.full(384, 0.05, np.float32), limit=5, among=among)) == 5
 
