@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 
 # Every bench/*.py but the helpers, at full size (tables in bench/results/NAME.md; bench/vector_search.py
-# alone takes about 35 minutes at 1M), or with QUICK=1 each one's quick version (bench/results/quick/).
+# alone takes about 25 minutes at 1M), or with QUICK=1 each one's quick version (bench/results/quick/).
 BENCHES := $(sort $(basename $(notdir $(filter-out bench/common.py bench/run.py,$(wildcard bench/*.py)))))
 
 bench: $(STAMP) wrk browser

@@ -2,13 +2,12 @@
 
 Fills a database of its own (`mirage_pages_N`, kept for the next run of that size) with N image
 rows by COPY: captions are the real ROCO validation/radiology captions (8,180, repeated with a
-counter), every row points at the same
-thumbnail and image file (the pages only link to them), and the caption space holds each row's
-caption's real MiniLM vector (384-d) with a little noise, so the index is searched as on a real
-corpus (random vectors are HNSW's pathological case). The query encoder is the real MiniLM. Then
-starts `python -m mirage_site.serve` on a free loopback port with MIRAGE_WEB_WORKERS as `make run`
-uses, rate limits raised through MIRAGE_THROTTLE_* (said in the output), and drives it with `wrk`
-(Debian: `apt-get install -y wrk`):
+counter), every row points at the same thumbnail and image file (the pages only link to them), and
+the caption space holds each row's caption's real MiniLM vector (384-d) with a little noise, so the
+index is searched as on a real corpus (random vectors are HNSW's pathological case). The query
+encoder is the real MiniLM. Then starts `python -m mirage_site.serve` on a free loopback port with
+MIRAGE_WEB_WORKERS as `make run` uses, rate limits raised through MIRAGE_THROTTLE_* (said in the
+output), and drives it with `wrk` (Debian: `apt-get install -y wrk`):
 
 - the search page and the search API (K = 20, the query cache warm): one client p50, 8 clients
   requests/s and p95;

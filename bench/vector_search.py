@@ -131,12 +131,19 @@ QUICK_RUN = [PLATFORM]
 QUICK_SWEEP = [(40, 0), (100, 0), (200, 0)]
 
 
+def platform_point() -> tuple[int, int]:
+    """The platform's own ef_search, without re-rank (MIRAGE_HNSW_EF_SEARCH): every sweep measures it."""
+    from django.conf import settings
+
+    return (settings.MIRAGE_HNSW_EF_SEARCH, 0)
+
+
 def platform_config() -> Config:
     """What the platform builds and searches with (mirage_site/settings.py)."""
     from django.conf import settings
 
-    m, efc, ef = settings.MIRAGE_HNSW_M, settings.MIRAGE_HNSW_EF_CONSTRUCTION, settings.MIRAGE_HNSW_EF_SEARCH
-    sweep, filters = sorted({*SWEEP, (ef, 0)}), sorted({*FILTERS, (ef, 0)})
+    m, efc, own = settings.MIRAGE_HNSW_M, settings.MIRAGE_HNSW_EF_CONSTRUCTION, platform_point()
+    sweep, filters = sorted({*SWEEP, own}), sorted({*FILTERS, own})
     return _config(f"{PLATFORM} (halfvec-m{m}-efc{efc})", "halfvec", m, efc, sweep, filters)
 
 
@@ -580,9 +587,7 @@ def main() -> None:
     CONFIGS[PLATFORM] = platform_config()
     configs = [CONFIGS[name] for name in names]
     if args.quick:
-        from django.conf import settings
-
-        own = (settings.MIRAGE_HNSW_EF_SEARCH, 0)
+        own = platform_point()
         sweep = tuple(sorted({*QUICK_SWEEP, own}))
         configs = [replace(c, sweep=sweep, filter_points=(own,)) for c in configs]
     report = Report()

@@ -23,7 +23,7 @@ from apps.comparison.selectors import (
 )
 from apps.comparison.services import question_submit
 from apps.core.ratelimit import rate_limited
-from apps.generation.selectors import job_get_for_user, model_availability
+from apps.generation.selectors import job_get_for_user, model_availability_for
 from apps.search.filters import filter_choices
 from apps.search.params import QueryError, arithmetic_params
 from apps.search.selectors import arithmetic_search
@@ -122,7 +122,7 @@ def ask_page(request: HttpRequest) -> HttpResponse:
         "mode": mode,
         "params": data,
         "pager_base": None,
-        "available": model_availability(),
+        "available": model_availability_for(request),
         "back_url": _back_url(mode, data),
     }
     try:

@@ -91,6 +91,16 @@ def model_availability() -> Availability:
     )
 
 
+def model_availability_for(request) -> Availability:
+    """`model_availability`, checked once per request: one page asks in several places (each search
+    column's actions, the ask-again button, the image page's actions)."""
+    if request is None:
+        return model_availability()
+    if not hasattr(request, "_model_availability"):
+        request._model_availability = model_availability()
+    return request._model_availability
+
+
 def job_get_for_user(user, pk: int) -> Job:
     """The access helper for one job: its owner's alone. 404 for anyone else, anonymous included."""
     if user is None or not user.is_authenticated:

@@ -24,7 +24,7 @@ GENERATE_FIELDS = ("prompt", "negative_prompt", "mode", "steps", "guidance", "se
 def generate(request: HttpRequest) -> HttpResponse:
     """The generation form; `?prompt=` (and the other fields) pre-fill it, e.g. from a search."""
     status = 200
-    available = selectors.model_availability()
+    available = selectors.model_availability_for(request)
     if request.method == "POST":
         form = GenerateForm(request.POST, available=available)
         if form.is_valid():
@@ -106,7 +106,7 @@ def describe(request: HttpRequest) -> HttpResponse:
         "form": form,
         "preview": preview,
         "weak": any(item["weak"] for item in preview),
-        "available": selectors.model_availability(),
+        "available": selectors.model_availability_for(request),
         "arithmetic": {name: data[name] for name in ARITHMETIC_FIELDS if data.get(name)},
     }
     return render(request, "generation/describe.html", context, status=status)

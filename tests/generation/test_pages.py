@@ -174,6 +174,27 @@ def test_search_results_offer_generate_and_describe_for_the_query(client, author
     assert f'action="{reverse("generation:describe")}"' in page and 'name="q" value="pneumothorax"' in page
 
 
+def test_a_search_page_checks_the_installed_models_once(client, author, monkeypatch):
+    """Its result actions and its ask-again button both say what this server can run: one check of
+    the model folders serves them (the page is the platform's busiest)."""
+    from apps.generation import selectors
+
+    checks = []
+
+    def counted(spec):
+        checks.append(spec)
+        return check(spec)
+
+    check = selectors.check_diffusion_model
+    monkeypatch.setattr(selectors, "check_diffusion_model", counted)
+    factories.images("Chest X-ray: pneumothorax.")
+
+    page = client.get(reverse("search:search"), {"q": "pneumothorax"}).content.decode()
+
+    assert f'action="{reverse("generation:describe")}"' in page  # the actions are there
+    assert len(checks) == 1
+
+
 def test_a_real_image_page_offers_to_generate_from_its_caption(client, author):
     (image,) = factories.images("Chest X-ray: pneumothorax.")
 

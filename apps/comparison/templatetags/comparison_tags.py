@@ -6,7 +6,7 @@ from django import template
 from django.utils.http import urlencode
 
 from apps.comparison.presets import DEMO_QUERIES
-from apps.generation.selectors import model_availability
+from apps.generation.selectors import model_availability_for
 
 register = template.Library()
 
@@ -38,7 +38,7 @@ def ask_action(context, mode: str) -> dict:
         "mode": mode,
         "fields": fields,
         "query": urlencode(fields),
-        "available": model_availability(),
+        "available": model_availability_for(context.get("request")),
         "user": context.get("user"),
         "csrf_token": context.get("csrf_token"),
     }

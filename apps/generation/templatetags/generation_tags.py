@@ -6,15 +6,15 @@ from urllib.parse import urlencode
 
 from django import template
 
-from apps.generation.selectors import DEFAULT_K, K_RANGE, model_availability
+from apps.generation.selectors import DEFAULT_K, K_RANGE, model_availability_for
 
 register = template.Library()
 
 
-@register.simple_tag
-def generation_available():
+@register.simple_tag(takes_context=True)
+def generation_available(context):
     """What this server can run (selectors.model_availability), for pages outside this app."""
-    return model_availability()
+    return model_availability_for(context.get("request"))
 
 
 @register.inclusion_tag("generation/_search_actions.html", takes_context=True)
@@ -34,7 +34,7 @@ def search_actions(context, result, index: int = 1) -> dict:
         "user": context.get("user"),
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
-        "available": model_availability(),
+        "available": model_availability_for(context.get("request")),
         "default_k": DEFAULT_K,
         "k_range": K_RANGE,
     }
