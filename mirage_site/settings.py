@@ -292,7 +292,17 @@ MIRAGE_LLM_MAX_NEW_TOKENS = env_int("MIRAGE_LLM_MAX_NEW_TOKENS", 256, minimum=1,
 # --- REST API --------------------------------------------------------------------------------------
 
 # Shared by every web process (throttling counts must not be per process).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mirage_cache"}}
+# "default" is shared by every process (rate limits, corpus statistics); "cards" keeps each web
+# process's rendered result cards (templates/search/_hit.html), keyed by the image row's version, so a
+# bounded in-memory cache of its own is enough and costs no query.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mirage_cache"},
+    "cards": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "mirage-cards",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

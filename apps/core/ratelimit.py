@@ -67,9 +67,14 @@ def rate_limit_hit(*, scope: str, request: HttpRequest) -> None:
     """Count one request of `scope`; raise RateLimited (429) when it is over the allowance."""
     kind, ident = _who(request)
     rate = Rate.parse(settings.MIRAGE_RATE_LIMITS[scope][kind])
+    # A count lost in a crash is harmless, so its own commit does not wait for the disk: the setting
+    # goes with the count in one message, one transaction. In a caller's transaction it would outlast
+    # the count, so there the count simply commits with it.
+    asynchronous = "" if connection.in_atomic_block else "SET LOCAL synchronous_commit = off; "
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO core_ratecounter (scope, ident, window_start, hits) VALUES (%s, %s, now(), 1) "
+            asynchronous
+            + "INSERT INTO core_ratecounter (scope, ident, window_start, hits) VALUES (%s, %s, now(), 1) "
             "ON CONFLICT (scope, ident) DO UPDATE SET "
             "hits = CASE WHEN core_ratecounter.window_start <= now() - make_interval(secs => %s) "
             "THEN 1 ELSE core_ratecounter.hits + 1 END, "
@@ -78,6 +83,8 @@ def rate_limit_hit(*, scope: str, request: HttpRequest) -> None:
             "RETURNING hits, EXTRACT(EPOCH FROM window_start + make_interval(secs => %s) - now())",
             [scope, ident, rate.seconds, rate.seconds, rate.seconds],
         )
+        if asynchronous:
+            cursor.nextset()
         hits, left = cursor.fetchone()
     if hits > rate.count:
         retry_after = max(1, math.ceil(float(left)))

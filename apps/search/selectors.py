@@ -65,9 +65,9 @@ class SearchHit:
         return len(self.channels)
 
     @property
-    def found_by_labels(self) -> list[tuple[str, str, int]]:
-        """(channel, its label, the rank it gave) for each channel that found the image, for the card."""
-        return [(name, CHANNEL_LABELS[name], hit.rank) for name, hit in self.channels.items()]
+    def found_by_labels(self) -> list[str]:
+        """Each channel that found the image and the rank it gave ("caption space #3"), for the card."""
+        return [f"{CHANNEL_LABELS[name]} #{hit.rank}" for name, hit in self.channels.items()]
 
 
 GOOD, WEAK, NONE = "good", "weak", "none"

@@ -71,6 +71,26 @@ def test_with_one_trusted_proxy_the_address_it_saw_is_the_client(settings):
     assert client_address(spoofed) == "192.0.2.10"
 
 
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_count_commits_on_its_own_and_its_setting_does_not_outlast_it(tight):
+    """Outside any transaction the count goes with `SET LOCAL synchronous_commit = off` in one message:
+    the counts still add up, and the connection's setting is PostgreSQL's default afterwards."""
+    assert _allowed(_anonymous(), 3) == [True, True, False]
+    assert _synchronous_commit() == "on"
+
+
+def test_inside_a_callers_transaction_the_count_leaves_its_commit_synchronous(tight):
+    """Here (a test's transaction) a SET LOCAL would last until the caller's own commit: none is sent."""
+    assert _allowed(_anonymous(), 3) == [True, True, False]
+    assert _synchronous_commit() == "on"
+
+
 def test_the_window_ends_and_the_allowance_comes_back(tight):
     request = _anonymous()
     assert _allowed(request, 3) == [True, True, False]

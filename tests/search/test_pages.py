@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.utils import make_template_fragment_key
 from django.core.management import call_command
 from django.urls import reverse
 
+from apps.corpus.models import Dataset
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +44,24 @@ def test_results_show_caption_score_modality_licence_and_source(client):
     assert "Radiograph (X-ray)" in page and "CC BY" in page
     assert "PMC3970251" in page and image.thumbnail.url in page
     assert reverse("corpus:image_detail", args=[image.pk]) in page
+
+
+def test_a_result_card_is_kept_under_the_images_version_and_shows_every_change(client):
+    (image,) = factories.images("Chest radiograph showing a right pneumothorax.", external_id="CARD_1")
+    search = {"q": "pneumothorax", "k": "10"}
+    assert "a right pneumothorax" in client.get(reverse("search:search"), search).content.decode()
+    key = make_template_fragment_key("image-card", [image.pk, image.updated_at, image.dataset.name])
+    kept = caches["cards"].get(key)
+    assert kept is not None and "a right pneumothorax" in kept
+    assert reverse("search:similar", args=[image.pk]) in kept  # "More like this" is part of it
+
+    # The same entry imported again with a corrected caption, and its dataset renamed.
+    factories.images("Chest radiograph showing a left pneumothorax.", external_id="CARD_1")
+    Dataset.objects.filter(pk=image.dataset_id).update(name="Renamed collection")
+
+    page = client.get(reverse("search:search"), search).content.decode()
+    assert "a left pneumothorax" in page and "a right pneumothorax" not in page
+    assert "Renamed collection" in page
 
 
 @pytest.mark.parametrize("query", ["", "    ", "y" * 1001])
