@@ -210,14 +210,17 @@ def full_text_images(*, query: str, limit: int, among: QuerySet[Image]) -> Ranki
     2 × FULL_TEXT_CANDIDATES are ranked (when even the least common word is that common, any of them).
     All the query's words count in the rank."""
     words = AnyWordQuery(query, config="english")
-    candidates = among.filter(search_vector=_least_common_words(query) or words).values("pk")
-    ranked = (
-        among.filter(pk__in=candidates[: 2 * FULL_TEXT_CANDIDATES])
+    candidates = (
+        among.filter(search_vector=_least_common_words(query) or words)
         .annotate(rank=SearchRank(F("search_vector"), words))
-        .order_by("-rank", "pk")
-        .values_list("pk", "rank")[:limit]
+        .values_list("pk", "rank")[: 2 * FULL_TEXT_CANDIDATES]
     )
-    return [(image_id, float(rank)) for image_id, rank in ranked]
+    # Each candidate is ranked as it is read, then the ranked ones are ordered: the ORM cannot select
+    # from a subquery, and ordering them in the ORM meant reading every candidate's row a second time.
+    sql, params = candidates.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({sql}) AS candidates ORDER BY 2 DESC, 1 LIMIT %s", [*params, limit])
+        return [(image_id, float(rank)) for image_id, rank in cursor.fetchall()]
 
 
 def _least_common_words(query: str) -> SearchQuery | None:
