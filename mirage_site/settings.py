@@ -291,10 +291,9 @@ MIRAGE_LLM_MAX_NEW_TOKENS = env_int("MIRAGE_LLM_MAX_NEW_TOKENS", 256, minimum=1,
 
 # --- REST API --------------------------------------------------------------------------------------
 
-# Shared by every web process (throttling counts must not be per process).
-# "default" is shared by every process (rate limits, corpus statistics); "cards" keeps each web
-# process's rendered result cards (templates/search/_hit.html), keyed by the image row's version, so a
-# bounded in-memory cache of its own is enough and costs no query.
+# "default" is shared by every process (the corpus counts and word statistics, refreshed on import);
+# "cards" is each web process's own memory for the result cards' image descriptions
+# (templates/search/_hit.html), kept under the image row's version: bounded, and it costs no query.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mirage_cache"},
     "cards": {
