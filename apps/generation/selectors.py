@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from apps.core.errors import UserError
+from apps.core.requests import once_per_request
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.corpus.spaces import CAPTION
@@ -94,11 +95,7 @@ def model_availability() -> Availability:
 def model_availability_for(request) -> Availability:
     """`model_availability`, checked once per request: one page asks in several places (each search
     column's actions, the ask-again button, the image page's actions)."""
-    if request is None:
-        return model_availability()
-    if not hasattr(request, "_model_availability"):
-        request._model_availability = model_availability()
-    return request._model_availability
+    return once_per_request(request, "model_availability", model_availability)
 
 
 def job_get_for_user(user, pk: int) -> Job:

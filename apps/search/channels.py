@@ -16,7 +16,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Cast
 from pgvector.django import CosineDistance, VectorField
 
@@ -60,10 +60,10 @@ def _encoder_or_reason(spec: str) -> tuple[Encoder | None, str]:
 
 def channels_for(configs: list[SpaceConfig]) -> dict[str, tuple[Channel | None, str]]:
     """Each space (by name) as a searchable channel, or a one-line reason why it cannot run; the
-    spaces, and whether they hold vectors, in one query."""
-    has_vectors = Exists(Embedding.objects.filter(space=OuterRef("pk")))
+    spaces in one query. Whether one holds vectors is asked of that space alone (`_channel`): asked
+    of all of them in the same query, PostgreSQL scanned the whole embedding table for an empty one."""
     spaces = EmbeddingSpace.objects.filter(name__in=[config.name for config in configs])
-    found = {space.name: space for space in spaces.annotate(has_vectors=has_vectors)}
+    found = {space.name: space for space in spaces}
     return {config.name: _channel(config, found.get(config.name)) for config in configs}
 
 
@@ -78,7 +78,7 @@ def _channel(config: SpaceConfig, space: EmbeddingSpace | None) -> tuple[Channel
     encoder, reason = _encoder_or_reason(config.model)
     if encoder is None:
         return None, reason
-    if space is None or not space.has_vectors:
+    if space is None or not space.embeddings.exists():
         return None, f"The {config.label} is empty; run `manage.py embed --space {config.name}`."
     return Channel(config=config, space=space, encoder=encoder), ""
 

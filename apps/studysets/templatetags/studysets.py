@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.template.loader import render_to_string
 
+from apps.core.requests import once_per_request
 from apps.corpus.models import Image
 from apps.corpus.selectors import images_visible_to
 from apps.studysets.models import StudySet
@@ -17,16 +18,17 @@ TEMPLATE = "studysets/_save_form.html"
 
 def _per_request(request, user) -> dict:
     """The user's sets and what they hold, read once per page however many cards it shows."""
-    cache = getattr(request, "_studyset_save_form", None)
-    if cache is None:
-        cache = {
+    cache = once_per_request(
+        request,
+        "studyset_save_form",
+        lambda: {
             "sets": list(
                 StudySet.objects.filter(owner=user).order_by("-updated_at", "-pk").only("pk", "title")
             ),
             "saved": studyset_saved_in(user=user),
             "count": 0,
-        }
-        request._studyset_save_form = cache
+        },
+    )
     cache["count"] += 1  # distinct element ids when one page shows several forms
     return cache
 
@@ -38,12 +40,12 @@ def studyset_save_form(context) -> str:
     request = context.get("request")
     user = context.get("user") or getattr(request, "user", None)
     if request is None or user is None or not user.is_authenticated:
-        if request is None:
-            return render_to_string(TEMPLATE, {"anonymous": True, "login_next": "/"})
-        if not hasattr(request, "_studyset_login_link"):
-            login = {"anonymous": True, "login_next": request.get_full_path()}
-            request._studyset_login_link = render_to_string(TEMPLATE, login)
-        return request._studyset_login_link
+
+        def login_link() -> str:
+            login_next = request.get_full_path() if request is not None else "/"
+            return render_to_string(TEMPLATE, {"anonymous": True, "login_next": login_next})
+
+        return once_per_request(request, "studyset_login_link", login_link)
     image = context["image"]
     if image.moderation_state != Image.APPROVED and not images_visible_to(user).filter(pk=image.pk).exists():
         return ""  # e.g. a moderator reviewing someone's pending image: not theirs to save
